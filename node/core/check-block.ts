@@ -1,0 +1,123 @@
+/**
+ * Block rules: context-free sanity, context (height, target, time), and state transition.
+ * Each returns a Verdict with a stable reason. Pure: time and ancestry arrive as arguments.
+ */
+import { Verdict, ok, reject } from './verdict.js';
+import { Block, BLOCK_VERSION, blockHash, blockSize, computeMerkleRoot } from './block.js';
+import { equalBytes, toHex } from './bytes.js';
+import { compactToTarget, hashMeetsTarget } from './pow.js';
+import { ChainParams, MAX_FUTURE_MS, subsidyAt } from './params.js';
+import { checkTxSanity, applyTx } from './check-tx.js';
+import { txId, txSender } from './tx.js';
+import { isMoneyRange, MAX_MONEY } from './amount.js';
+import { StateOverlay } from './state-view.js';
+
+/**
+ * Reasons that prove only that this body does not match its header (corrupted or mutated in transit,
+ * CVE-2012-2459): the header hash must not be marked invalid, the honest body may still arrive.
+ */
+export const BODY_MISMATCH_REASONS: ReadonlySet<string> = new Set([
+  'bad-blk-merkle',
+  'bad-blk-merkle-mutated',
+  'bad-blk-duplicate-tx',
+]);
+
+export interface SanityResult {
+  hash: Uint8Array;
+  ids: Uint8Array[];
+  senders: Uint8Array[];
+}
+
+/** Context-free checks, cheapest first: proof of work before anything that costs hashing the body. */
+export function checkBlockSanity(
+  block: Block,
+  params: Pick<ChainParams, 'chainId' | 'maxBlockTxs' | 'maxBlockBytes'>,
+): Verdict<SanityResult> {
+  const h = block.header;
+  const hash = blockHash(h);
+  if (h.version !== BLOCK_VERSION) return reject('consensus', 'bad-blk-version', `got ${h.version}`);
+  if (!hashMeetsTarget(hash, compactToTarget(h.bits))) return reject('consensus', 'bad-blk-pow');
+  if (block.txs.length > params.maxBlockTxs)
+    return reject('consensus', 'bad-blk-length', `${block.txs.length} txs, limit ${params.maxBlockTxs}`);
+  const size = blockSize(block);
+  if (size > params.maxBlockBytes) return reject('consensus', 'bad-blk-size', `${size} bytes, limit ${params.maxBlockBytes}`);
+  if (!isMoneyRange(block.reward)) return reject('consensus', 'bad-blk-reward', 'out of range');
+  const ids = block.txs.map(txId);
+  const seenIds = new Set<string>();
+  for (const id of ids) {
+    const k = toHex(id);
+    if (seenIds.has(k)) return reject('consensus', 'bad-blk-duplicate-tx');
+    seenIds.add(k);
+  }
+  const { root, mutated } = computeMerkleRoot(block, ids);
+  if (mutated) return reject('consensus', 'bad-blk-merkle-mutated');
+  if (!equalBytes(root, h.merkleRoot)) return reject('consensus', 'bad-blk-merkle');
+  const senders: Uint8Array[] = new Array(block.txs.length);
+  const senderNonces = new Set<string>();
+  for (let i = 0; i < block.txs.length; i++) {
+    const tx = block.txs[i]!;
+    const v = checkTxSanity(tx, params);
+    if (!v.ok) return v;
+    const sender = txSender(tx);
+    senders[i] = sender;
+    const k = toHex(sender) + ':' + tx.nonce.toString();
+    if (senderNonces.has(k)) return reject('consensus', 'bad-blk-duplicate-nonce');
+    senderNonces.add(k);
+  }
+  return ok({ hash, ids, senders });
+}
+
+export interface BlockContext {
+  parentHeight: number;
+  /** Bits this height must carry (pow.expectedBits). */
+  expectedBits: number;
+  /** Median timestamp of up to the last 11 ancestors. */
+  medianTimePast: number;
+  /** Local adjusted clock, ms. */
+  now: number;
+}
+
+export function checkBlockContext(block: Block, ctx: BlockContext): Verdict {
+  const h = block.header;
+  if (h.height !== ctx.parentHeight + 1) return reject('consensus', 'bad-blk-height', `expected ${ctx.parentHeight + 1}, got ${h.height}`);
+  if (h.bits !== ctx.expectedBits)
+    return reject('consensus', 'bad-blk-target', `expected 0x${ctx.expectedBits.toString(16)}, got 0x${h.bits.toString(16)}`);
+  if (h.timestamp <= ctx.medianTimePast) return reject('consensus', 'time-too-old', `median time past ${ctx.medianTimePast}`);
+  // Too new is only "not yet": the same block is valid later, so it is never marked invalid.
+  if (h.timestamp > ctx.now + MAX_FUTURE_MS) return reject('premature', 'time-too-new');
+  return ok();
+}
+
+/** Median of the given timestamps (ancestors, newest first or any order). */
+export function medianTime(timestamps: readonly number[]): number {
+  if (timestamps.length === 0) return 0;
+  const s = [...timestamps].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Applies every transaction in order, then pays the miner subsidy + fees, which must equal the
+ * block's reward exactly. Signatures are checked elsewhere (in parallel, with a cache).
+ */
+export function connectBlockState(
+  block: Block,
+  view: StateOverlay,
+  params: Pick<ChainParams, 'subsidy'>,
+  senders: Uint8Array[] = block.txs.map(txSender),
+): Verdict<{ fees: bigint }> {
+  let fees = 0n;
+  for (let i = 0; i < block.txs.length; i++) {
+    const tx = block.txs[i]!;
+    const v = applyTx(tx, view, senders[i]);
+    if (!v.ok) return v;
+    fees += tx.fee;
+    if (fees > MAX_MONEY) return reject('consensus', 'bad-blk-fee-range');
+  }
+  const expected = subsidyAt(params, block.header.height) + fees;
+  if (block.reward !== expected) return reject('consensus', 'bad-blk-reward', `expected ${expected}, got ${block.reward}`);
+  const miner = view.account(block.miner);
+  const credited = miner.balance + block.reward;
+  if (credited > MAX_MONEY) return reject('consensus', 'bad-blk-reward', 'miner balance overflow');
+  view.set(block.miner, { balance: credited, nonce: miner.nonce });
+  return ok({ fees });
+}

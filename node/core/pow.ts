@@ -1,0 +1,103 @@
+/**
+ * Proof of work: compact targets (Bitcoin's nBits), work per block, and the retarget rule. Pure.
+ *
+ * A header hash (sha256d of the 92-byte header) read as a big-endian 256-bit integer must be <= target.
+ * Retarget: at every height h that is a multiple of `retargetInterval`, the new target is
+ *   old * actual / expected, where actual = ts(h-1) - ts(h-interval) and expected = (interval-1) * blockTime,
+ * with actual clamped to [expected/4, expected*4] and the result capped at the genesis target (powLimit).
+ * Between retargets a block carries its parent's target.
+ */
+import { bytesToBigInt } from './keys.js';
+
+const TWO_256 = 1n << 256n;
+
+/** @returns the 256-bit target, or 0n for a negative / overflowing encoding (never met). */
+export function compactToTarget(bits: number): bigint {
+  const exponent = bits >>> 24;
+  let mantissa = BigInt(bits & 0x007fffff);
+  if (bits & 0x00800000) return 0n; // negative in Bitcoin's encoding: invalid
+  let target = exponent <= 3 ? mantissa >> BigInt(8 * (3 - exponent)) : mantissa << BigInt(8 * (exponent - 3));
+  if (target >= TWO_256) return 0n;
+  return target;
+}
+
+export function targetToCompact(target: bigint): number {
+  if (target <= 0n) return 0;
+  let size = 0;
+  for (let t = target; t > 0n; t >>= 8n) size++;
+  let mantissa = size <= 3 ? target << BigInt(8 * (3 - size)) : target >> BigInt(8 * (size - 3));
+  if (mantissa & 0x00800000n) {
+    mantissa >>= 8n;
+    size++;
+  }
+  return ((size << 24) | Number(mantissa)) >>> 0;
+}
+
+/** Expected number of hashes to meet the target: 2^256 / (target + 1). */
+export function workOf(bits: number): bigint {
+  const target = compactToTarget(bits);
+  if (target <= 0n) return 0n;
+  return TWO_256 / (target + 1n);
+}
+
+export function hashMeetsTarget(hash: Uint8Array, target: bigint): boolean {
+  return target > 0n && bytesToBigInt(hash) <= target;
+}
+
+export interface RetargetParams {
+  genesisBits: number;
+  targetBlockTimeMs: number;
+  retargetInterval: number;
+}
+
+/** True when the block at `height` gets a freshly computed target. */
+export function isRetargetHeight(params: RetargetParams, height: number): boolean {
+  return height > 0 && params.retargetInterval > 1 && height % params.retargetInterval === 0;
+}
+
+/**
+ * The target a block at `height` must carry.
+ * @param parentBits bits of the block at height-1
+ * @param windowTimes timestamps of blocks at height-interval and height-1 (only read at retarget heights)
+ */
+export function expectedBits(
+  params: RetargetParams,
+  height: number,
+  parentBits: number,
+  windowTimes?: { first: number; last: number },
+): number {
+  if (height === 0) return params.genesisBits;
+  if (!isRetargetHeight(params, height) || !windowTimes) return parentBits;
+  const expected = BigInt((params.retargetInterval - 1) * params.targetBlockTimeMs);
+  let actual = BigInt(windowTimes.last - windowTimes.first);
+  if (actual < expected / 4n) actual = expected / 4n;
+  if (actual > expected * 4n) actual = expected * 4n;
+  if (actual <= 0n) actual = 1n;
+  const powLimit = compactToTarget(params.genesisBits);
+  let next = (compactToTarget(parentBits) * actual) / expected;
+  if (next > powLimit) next = powLimit;
+  if (next < 1n) next = 1n;
+  return targetToCompact(next);
+}
+
+/**
+ * Tries `iterations` nonces starting at `startNonce` on an encoded header (nonce in the last 8 bytes,
+ * little-endian); returns the first that meets the target. Pure and bounded, so a caller can slice work.
+ */
+export function searchNonce(
+  headerBytes: Uint8Array,
+  target: bigint,
+  startNonce: bigint,
+  iterations: number,
+  hash: (b: Uint8Array) => Uint8Array,
+): bigint | undefined {
+  const buf = headerBytes.slice();
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const at = buf.length - 8;
+  let nonce = startNonce;
+  for (let i = 0; i < iterations; i++, nonce = (nonce + 1n) & 0xffffffffffffffffn) {
+    view.setBigUint64(at, nonce, true);
+    if (hashMeetsTarget(hash(buf), target)) return nonce;
+  }
+  return undefined;
+}

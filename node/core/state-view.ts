@@ -1,0 +1,62 @@
+/**
+ * Account state as the rules see it: a synchronous view (the chain preloads every account a block
+ * touches) and an overlay that records changes and the prior values needed for undo. Pure.
+ */
+import { toHex, fromHex } from './bytes.js';
+
+export interface Account {
+  balance: bigint;
+  nonce: bigint;
+}
+
+export const EMPTY_ACCOUNT: Readonly<Account> = Object.freeze({ balance: 0n, nonce: 0n });
+
+export interface StateView {
+  /** The account at a 20-byte address hash; a never-seen address is EMPTY_ACCOUNT. */
+  account(address: Uint8Array): Account;
+}
+
+/** A view over a map keyed by hex address hash (what the ledger store preloads). */
+export class MapStateView implements StateView {
+  constructor(private readonly accounts: ReadonlyMap<string, Account>) {}
+  account(address: Uint8Array): Account {
+    return this.accounts.get(toHex(address)) ?? EMPTY_ACCOUNT;
+  }
+}
+
+/** Copy-on-write layer: reads fall through to `base`, writes stay here until committed by the caller. */
+export class StateOverlay implements StateView {
+  private readonly changes = new Map<string, Account>();
+  private readonly originals = new Map<string, Account>();
+
+  constructor(private readonly base: StateView) {}
+
+  account(address: Uint8Array): Account {
+    const key = toHex(address);
+    return this.changes.get(key) ?? this.base.account(address);
+  }
+
+  set(address: Uint8Array, account: Account): void {
+    const key = toHex(address);
+    if (!this.originals.has(key)) this.originals.set(key, this.base.account(address));
+    this.changes.set(key, { balance: account.balance, nonce: account.nonce });
+  }
+
+  /** New values of every touched account, keyed by hex address hash. */
+  changed(): Map<string, Account> {
+    return new Map(this.changes);
+  }
+
+  /** Values before this overlay of every touched account: the block's undo data. */
+  priorValues(): Map<string, Account> {
+    return new Map(this.originals);
+  }
+}
+
+export function addressKey(address: Uint8Array): string {
+  return toHex(address);
+}
+
+export function addressFromKey(key: string): Uint8Array {
+  return fromHex(key);
+}

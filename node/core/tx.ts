@@ -1,0 +1,90 @@
+/**
+ * Transactions: a transfer from one account (identified by its public key) to an address.
+ * Fixed-size canonical encoding, 145 bytes:
+ *   chainId u32 | from pubkey 33 | to address-hash 20 | amount u64 | fee u64 | nonce u64 | sig 64
+ * The signing hash is sha256d of the first 81 bytes (everything but the signature); the id is
+ * sha256d of all 145 bytes. Pure.
+ */
+import { Reader, Writer, toHex } from './bytes.js';
+import { sha256d } from './hash.js';
+import { ADDRESS_HASH_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN, addressHashOf, sign } from './keys.js';
+
+export const TX_UNSIGNED_SIZE = 4 + PUBLIC_KEY_LEN + ADDRESS_HASH_LEN + 8 + 8 + 8;
+export const TX_SIZE = TX_UNSIGNED_SIZE + SIGNATURE_LEN;
+
+export interface Tx {
+  chainId: number;
+  /** Sender's compressed secp256k1 public key. */
+  from: Uint8Array;
+  /** Recipient's 20-byte address hash. */
+  to: Uint8Array;
+  amount: bigint;
+  fee: bigint;
+  nonce: bigint;
+  /** 64-byte compact low-s signature over txSigningHash. */
+  sig: Uint8Array;
+}
+
+export type UnsignedTx = Omit<Tx, 'sig'>;
+
+function writeUnsigned(w: Writer, tx: UnsignedTx): Writer {
+  return w
+    .u32(tx.chainId)
+    .fixed(tx.from, PUBLIC_KEY_LEN)
+    .fixed(tx.to, ADDRESS_HASH_LEN)
+    .u64(tx.amount)
+    .u64(tx.fee)
+    .u64(tx.nonce);
+}
+
+export function encodeUnsignedTx(tx: UnsignedTx): Uint8Array {
+  return writeUnsigned(new Writer(TX_UNSIGNED_SIZE), tx).finish();
+}
+
+export function encodeTx(tx: Tx): Uint8Array {
+  return writeTx(new Writer(TX_SIZE), tx).finish();
+}
+
+export function writeTx(w: Writer, tx: Tx): Writer {
+  return writeUnsigned(w, tx).fixed(tx.sig, SIGNATURE_LEN);
+}
+
+export function readTx(r: Reader): Tx {
+  return {
+    chainId: r.u32('tx.chainId'),
+    from: r.fixed(PUBLIC_KEY_LEN, 'tx.from'),
+    to: r.fixed(ADDRESS_HASH_LEN, 'tx.to'),
+    amount: r.u64('tx.amount'),
+    fee: r.u64('tx.fee'),
+    nonce: r.u64('tx.nonce'),
+    sig: r.fixed(SIGNATURE_LEN, 'tx.sig'),
+  };
+}
+
+/** @throws NodeError DECODE_ERROR on a short buffer or trailing bytes. */
+export function decodeTx(bytes: Uint8Array): Tx {
+  const r = new Reader(bytes);
+  const tx = readTx(r);
+  r.end('tx');
+  return tx;
+}
+
+export function txSigningHash(tx: UnsignedTx): Uint8Array {
+  return sha256d(encodeUnsignedTx(tx));
+}
+
+export function txId(tx: Tx): Uint8Array {
+  return sha256d(encodeTx(tx));
+}
+
+export function txIdHex(tx: Tx): string {
+  return toHex(txId(tx));
+}
+
+export function txSender(tx: Tx): Uint8Array {
+  return addressHashOf(tx.from);
+}
+
+export function signTx(tx: UnsignedTx, privateKey: Uint8Array): Tx {
+  return { ...tx, sig: sign(txSigningHash(tx), privateKey) };
+}
