@@ -1,0 +1,379 @@
+/**
+ * The chain: accepts blocks, keeps the block tree, connects the most-work valid branch to the ledger
+ * and reorganises onto a heavier branch by disconnecting with undo data. If a block of the new branch
+ * turns out invalid, that branch is marked failed and the chain returns to the best valid tip.
+ * Calls are serialised: one block is processed at a time. Emits 'tip' (TipChange) after every move.
+ * Imports core, storage and sibling chain modules only; never p2p, rpc or miner.
+ */
+import { EventEmitter } from 'node:events';
+import { Block, blockHash, decodeBlock, encodeBlock } from '../core/block.js';
+import { fromHex, toHex } from '../core/bytes.js';
+import { BODY_MISMATCH_REASONS, SanityResult, checkBlockContext, checkBlockSanity, connectBlockState } from '../core/check-block.js';
+import { NodeError } from '../core/errors.js';
+import { ChainParams } from '../core/params.js';
+import { Account, MapStateView, StateOverlay } from '../core/state-view.js';
+import { txId, txSender } from '../core/tx.js';
+import { Rejection, Verdict, ok, reject } from '../core/verdict.js';
+import { LedgerStore } from '../storage/ledger-store.js';
+import { BlockStatus, TxLocation } from '../storage/ledger-encoding.js';
+import { SCHEMA_VERSION } from '../storage/layout.js';
+import { Log, silentLog } from '../log.js';
+import { BlockIndex, IndexNode } from './block-index.js';
+import { OrphanPool } from './orphan-pool.js';
+import { BatchSignatureVerifier, SignatureCache, checkBlockSignatures, inlineBatchVerifier } from './sig-check.js';
+
+export interface ChainOptions {
+  dir: string;
+  params: ChainParams;
+  verifier?: BatchSignatureVerifier;
+  sigCache?: SignatureCache;
+  clock?: () => number;
+  log?: Log;
+}
+
+export interface TipInfo {
+  hash: Uint8Array;
+  hashHex: string;
+  height: number;
+  work: bigint;
+  timestamp: number;
+}
+
+export interface TipChange {
+  tip: TipInfo;
+  connected: Block[];
+  disconnected: Block[];
+}
+
+export type AcceptStatus = 'connected' | 'reorg' | 'side-branch';
+export type AcceptResult = Verdict<{ hash: Uint8Array; hashHex: string; status: AcceptStatus }>;
+
+interface Decoded {
+  block: Block;
+  sanity: SanityResult;
+}
+
+export class Chain extends EventEmitter {
+  private readonly orphans = new OrphanPool();
+  /** Decoded blocks accepted recently, so connecting them does not re-read and re-hash. */
+  private readonly recent = new Map<string, Decoded>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly params: ChainParams,
+    private readonly store: LedgerStore,
+    private readonly index: BlockIndex,
+    private readonly verifier: BatchSignatureVerifier,
+    private readonly sigCache: SignatureCache | undefined,
+    private readonly clock: () => number,
+    private readonly log: Log,
+  ) {
+    super();
+  }
+
+  /**
+   * Opens (or initialises) the ledger in `dir` and resumes at the stored tip without re-validating.
+   * @throws NodeError STORAGE_WRONG_GENESIS, STORAGE_LOCKED, STORAGE_CORRUPT
+   */
+  static async open(opts: ChainOptions): Promise<Chain> {
+    const { params } = opts;
+    const store = await LedgerStore.open(opts.dir);
+    try {
+      const stored = await store.getGenesisHash();
+      if (!stored) {
+        const g = params.genesis;
+        await store.initGenesis(params.genesisHash, encodeBlock(g), { header: g.header, work: 0n, status: BlockStatus.Valid }, params.allocations);
+      } else if (toHex(stored) !== toHex(params.genesisHash)) {
+        throw new NodeError(
+          'STORAGE_WRONG_GENESIS',
+          `datadir ${opts.dir} belongs to another chain (genesis ${toHex(stored).slice(0, 16)}…, this genesis.json is ${toHex(params.genesisHash).slice(0, 16)}…); use another --datadir`,
+        );
+      }
+      const schema = await store.getSchemaVersion();
+      if (schema !== SCHEMA_VERSION) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir} has schema ${schema}, expected ${SCHEMA_VERSION}`);
+      const index = new BlockIndex(params);
+      const entries = [...(await store.loadIndex())].sort((a, b) => a[1].header.height - b[1].header.height);
+      for (const [hex, e] of entries) index.add(fromHex(hex), e.header, e.status, e.work);
+      index.linkAll();
+      const tipHash = await store.getTipHash();
+      const tipNode = tipHash && index.get(toHex(tipHash));
+      if (!tipNode) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: tip block is missing from the index`);
+      index.setMainFrom(tipNode);
+      if (index.main[0]?.hex !== toHex(params.genesisHash)) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: main chain does not reach genesis`);
+      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog);
+      // A crash in the middle of a reorg leaves a heavier stored branch: finish it now.
+      await chain.enqueue(() => chain.activateBestChain());
+      return chain;
+    } catch (e) {
+      await store.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => {});
+    await this.store.close();
+  }
+
+  // ---- queries ----
+
+  get tip(): TipInfo {
+    return tipInfo(this.index.tip);
+  }
+
+  get height(): number {
+    return this.index.tip.height;
+  }
+
+  get orphanCount(): number {
+    return this.orphans.size;
+  }
+
+  /** True when the block is indexed (stored) or held as an orphan. */
+  hasBlock(hash: Uint8Array): boolean {
+    const hex = toHex(hash);
+    return this.index.get(hex) !== undefined || this.orphans.has(hex);
+  }
+
+  isKnownInvalid(hash: Uint8Array): boolean {
+    return this.index.get(toHex(hash))?.status === BlockStatus.Failed;
+  }
+
+  getNode(hash: Uint8Array): IndexNode | undefined {
+    return this.index.get(toHex(hash));
+  }
+
+  isOnMainChain(hash: Uint8Array): boolean {
+    const n = this.index.get(toHex(hash));
+    return n !== undefined && this.index.isOnMain(n);
+  }
+
+  mainHashAt(height: number): Uint8Array | undefined {
+    return this.index.main[height]?.hash;
+  }
+
+  getBlockBytes(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.store.getBlockBytes(hash);
+  }
+
+  async getBlock(hash: Uint8Array): Promise<Block | undefined> {
+    const recent = this.recent.get(toHex(hash));
+    if (recent) return recent.block;
+    const bytes = await this.store.getBlockBytes(hash);
+    return bytes && decodeBlock(bytes);
+  }
+
+  getAccount(address: Uint8Array): Promise<Account> {
+    return this.store.getAccount(address);
+  }
+
+  getAccounts(addresses: Uint8Array[]): Promise<Map<string, Account>> {
+    return this.store.getAccounts(addresses);
+  }
+
+  allAccounts(): Promise<Map<string, Account>> {
+    return this.store.allAccounts();
+  }
+
+  getTxLocation(id: Uint8Array): Promise<TxLocation | undefined> {
+    return this.store.getTxLocation(id);
+  }
+
+  getHistory(address: Uint8Array, limit: number) {
+    return this.store.getHistory(address, limit);
+  }
+
+  locator(): Uint8Array[] {
+    return this.index.locator();
+  }
+
+  mainHashesAfter(locator: Uint8Array[], max: number, stop?: Uint8Array): Uint8Array[] {
+    return this.index.mainHashesAfter(locator, max, stop);
+  }
+
+  /** The earliest missing ancestor of an orphan, for sync to fetch. */
+  orphanRoot(hash: Uint8Array): Uint8Array | undefined {
+    return this.orphans.rootOf(toHex(hash));
+  }
+
+  /** What a block template on the current tip must carry. */
+  nextBlockContext(): { parentHash: Uint8Array; parentHeight: number; bits: number; minTimestamp: number } {
+    const t = this.index.tip;
+    return { parentHash: t.hash, parentHeight: t.height, bits: this.index.nextBits(t), minTimestamp: this.index.medianTimePast(t) + 1 };
+  }
+
+  // ---- block acceptance ----
+
+  /** Validates and stores a block, connecting it (and any orphans it unblocks) when it makes the best chain. */
+  acceptBlock(block: Block): Promise<AcceptResult> {
+    return this.enqueue(async () => {
+      const before = this.index.tip;
+      const touched = new Map<string, Block>();
+      const result = await this.acceptOne(block, touched);
+      if (result.ok || result.class === 'consensus') {
+        // Orphans waiting on this block (or on any block it connected) may now fit.
+        const queue = result.ok ? [result.value.hashHex] : [];
+        for (let i = 0; i < queue.length && i < 10_000; i++) {
+          for (const child of this.orphans.takeChildren(queue[i]!)) {
+            const r = await this.acceptOne(child.block, touched);
+            if (r.ok) queue.push(r.value.hashHex);
+          }
+        }
+      }
+      this.emitTipChange(before, touched);
+      return result;
+    });
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.closed) throw new NodeError('ABORTED', 'chain is closed');
+      return fn();
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async acceptOne(block: Block, touched: Map<string, Block>): Promise<AcceptResult> {
+    const hash = blockHash(block.header);
+    const hex = toHex(hash);
+    const known = this.index.get(hex);
+    if (known) return known.status === BlockStatus.Failed ? reject('consensus', 'duplicate-invalid') : reject('duplicate', 'duplicate');
+    if (this.orphans.has(hex)) return reject('missing-parent', 'prev-blk-not-found');
+    const sanity = checkBlockSanity(block, this.params);
+    if (!sanity.ok) return sanity;
+    const parent = this.index.get(toHex(block.header.prevHash));
+    if (!parent) {
+      this.orphans.add(hex, block);
+      return reject('missing-parent', 'prev-blk-not-found');
+    }
+    if (parent.status === BlockStatus.Failed) return reject('consensus', 'bad-prevblk');
+    const ctx = checkBlockContext(block, {
+      parentHeight: parent.height,
+      expectedBits: this.index.nextBits(parent),
+      medianTimePast: this.index.medianTimePast(parent),
+      now: this.clock(),
+    });
+    if (!ctx.ok) return ctx;
+    const node = this.index.add(hash, block.header, BlockStatus.Valid);
+    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work: node.work, status: BlockStatus.Valid });
+    this.remember(hex, { block, sanity: sanity.value });
+    touched.set(hex, block);
+    const tipBefore = this.index.tip;
+    const failure = await this.activateBestChain(touched);
+    if (node.status === BlockStatus.Failed) return failure ?? reject('consensus', 'bad-prevblk');
+    if (this.index.isOnMain(node)) {
+      const status: AcceptStatus = this.index.forkPoint(tipBefore, node) === tipBefore ? 'connected' : 'reorg';
+      return ok({ hash, hashHex: hex, status });
+    }
+    return ok({ hash, hashHex: hex, status: 'side-branch' });
+  }
+
+  private remember(hex: string, d: Decoded): void {
+    this.recent.set(hex, d);
+    if (this.recent.size > 64) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /**
+   * Moves the ledger to the most-work valid block: disconnect to the fork point, connect the new branch.
+   * On an invalid block: mark it and its descendants failed, then go back to the best valid tip.
+   * @returns the first connect failure, if any
+   */
+  private async activateBestChain(touched = new Map<string, Block>()): Promise<Rejection | undefined> {
+    const oldTip = this.index.tip;
+    let failure: Rejection | undefined;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const target = this.index.bestCandidate(oldTip.status === BlockStatus.Failed ? this.index.tip : oldTip);
+      if (target === this.index.tip) break;
+      const fork = this.index.forkPoint(this.index.tip, target);
+      while (this.index.tip !== fork) touched.set(this.index.tip.hex, await this.disconnectTip());
+      const path: IndexNode[] = [];
+      for (let n: IndexNode | undefined = target; n && n !== fork; n = n.parent) path.unshift(n);
+      for (const n of path) {
+        const r = await this.connectNode(n);
+        if (!r.ok) {
+          failure ??= r;
+          await this.markInvalid(n, r);
+          break;
+        }
+        touched.set(n.hex, r.value);
+      }
+    }
+    return failure;
+  }
+
+  private async markInvalid(n: IndexNode, why: Verdict<unknown>): Promise<void> {
+    const reason = why.ok ? '' : why.reason;
+    this.log.warn({ hash: n.hex, height: n.height, reason }, 'invalid block');
+    const changed = this.index.markFailed(n);
+    await this.store.putIndexEntries(changed.map((c) => ({ hash: c.hash, entry: { header: c.header, work: c.work, status: c.status } })));
+  }
+
+  private async loadDecoded(n: IndexNode): Promise<Decoded> {
+    const cached = this.recent.get(n.hex);
+    if (cached) return cached;
+    const bytes = await this.store.getBlockBytes(n.hash);
+    if (!bytes) throw new NodeError('STORAGE_CORRUPT', `block ${n.hex} is indexed but its body is missing`);
+    const block = decodeBlock(bytes);
+    const sanity = checkBlockSanity(block, this.params);
+    if (!sanity.ok) return { block, sanity: { hash: n.hash, ids: [], senders: [] } };
+    return { block, sanity: sanity.value };
+  }
+
+  /** Validates the block's state transition and signatures against the tip and writes one batch. */
+  private async connectNode(n: IndexNode): Promise<Verdict<Block>> {
+    const { block, sanity } = await this.loadDecoded(n);
+    if (sanity.ids.length !== block.txs.length) return reject('consensus', 'bad-blk-sanity');
+    const addrs = new Map<string, Uint8Array>();
+    for (const a of [...sanity.senders, ...block.txs.map((t) => t.to), block.miner]) addrs.set(toHex(a), a);
+    const accounts = await this.store.getAccounts([...addrs.values()]);
+    const overlay = new StateOverlay(new MapStateView(accounts));
+    const sigs = checkBlockSignatures(block, sanity.ids, this.verifier, this.sigCache);
+    const state = connectBlockState(block, overlay, this.params, sanity.senders);
+    const sigVerdict = await sigs;
+    if (!state.ok) return state;
+    if (!sigVerdict.ok) return sigVerdict;
+    await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: overlay.changed(), prior: overlay.priorValues() });
+    this.index.main.push(n);
+    return ok(block);
+  }
+
+  private async disconnectTip(): Promise<Block> {
+    const n = this.index.tip;
+    if (n.height === 0) throw new NodeError('INTERNAL', 'cannot disconnect the genesis block');
+    const { block, sanity } = await this.loadDecoded(n);
+    const ids = sanity.ids.length === block.txs.length ? sanity.ids : block.txs.map(txId);
+    const senders = sanity.senders.length === block.txs.length ? sanity.senders : block.txs.map(txSender);
+    await this.store.writeDisconnect({ hash: n.hash, block, ids, senders });
+    this.index.main.pop();
+    return block;
+  }
+
+  private emitTipChange(before: IndexNode, touched: Map<string, Block>): void {
+    const after = this.index.tip;
+    if (after === before) return;
+    const fork = this.index.forkPoint(before, after);
+    const disconnected: Block[] = [];
+    for (let n: IndexNode | undefined = before; n && n !== fork; n = n.parent) {
+      const b = touched.get(n.hex) ?? this.recent.get(n.hex)?.block;
+      if (b) disconnected.push(b);
+    }
+    const connected: Block[] = [];
+    for (let n: IndexNode | undefined = after; n && n !== fork; n = n.parent) {
+      const b = touched.get(n.hex) ?? this.recent.get(n.hex)?.block;
+      if (b) connected.unshift(b);
+    }
+    if (disconnected.length > 0) this.log.info({ from: before.hex, to: after.hex, disconnected: disconnected.length, connected: connected.length }, 'reorg');
+    const change: TipChange = { tip: tipInfo(after), connected, disconnected };
+    this.emit('tip', change);
+  }
+}
+
+function tipInfo(n: IndexNode): TipInfo {
+  return { hash: n.hash, hashHex: n.hex, height: n.height, work: n.work, timestamp: n.header.timestamp };
+}
+
+export { BODY_MISMATCH_REASONS };

@@ -1,0 +1,221 @@
+/**
+ * The chain database: the only module that imports `level` for chain data. Every block connect and
+ * disconnect is exactly one atomic LevelDB batch that also moves the tip pointer, so after any crash
+ * the stored tip is a fully connected block and the account state matches it.
+ */
+import { Level } from 'level';
+import { NodeError } from '../core/errors.js';
+import { Block } from '../core/block.js';
+import { toHex, fromHex, u32be, concatBytes } from '../core/bytes.js';
+import { Account, EMPTY_ACCOUNT } from '../core/state-view.js';
+import {
+  SCHEMA_VERSION, PREFIX, accountKey, blockKey, heightKey, historyKey, indexKey, metaKey, prefixRange, txIndexKey, undoKey,
+} from './layout.js';
+import {
+  IndexEntry, TxLocation, decodeAccount, decodeIndexEntry, decodeTxLocation, decodeUndo, encodeAccount, encodeIndexEntry,
+  encodeTxLocation, encodeUndo,
+} from './ledger-encoding.js';
+
+type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+
+export interface ConnectWrite {
+  hash: Uint8Array;
+  block: Block;
+  ids: Uint8Array[];
+  senders: Uint8Array[];
+  /** New values of every touched account, keyed by hex address hash. */
+  accounts: Map<string, Account>;
+  /** Prior values of the same accounts (undo data). */
+  prior: Map<string, Account>;
+}
+
+export interface DisconnectWrite {
+  hash: Uint8Array;
+  block: Block;
+  ids: Uint8Array[];
+  senders: Uint8Array[];
+}
+
+function corrupt(what: string, cause?: unknown): NodeError {
+  return new NodeError('STORAGE_CORRUPT', `chain database is corrupt: ${what}`, { cause });
+}
+
+export class LedgerStore {
+  private constructor(private readonly db: Level<Uint8Array, Uint8Array>, readonly dir: string) {}
+
+  /**
+   * @throws NodeError STORAGE_LOCKED when another process holds the datadir (LevelDB's lock).
+   */
+  static async open(dir: string): Promise<LedgerStore> {
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (e) {
+      const err = e as { code?: string; cause?: { code?: string } };
+      if (err.code === 'LEVEL_LOCKED' || err.cause?.code === 'LEVEL_LOCKED')
+        throw new NodeError('STORAGE_LOCKED', `datadir ${dir} is in use by another running node (database locked)`, { cause: e });
+      throw new NodeError('STORAGE_CORRUPT', `cannot open chain database at ${dir}: ${(e as Error).message}`, { cause: e });
+    }
+    return new LedgerStore(db, dir);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  // ---- metadata ----
+
+  async getGenesisHash(): Promise<Uint8Array | undefined> {
+    return this.db.get(metaKey('genesis'));
+  }
+
+  async getTipHash(): Promise<Uint8Array | undefined> {
+    return this.db.get(metaKey('tip'));
+  }
+
+  async getSchemaVersion(): Promise<number | undefined> {
+    const v = await this.db.get(metaKey('schema'));
+    if (!v) return undefined;
+    if (v.length !== 4) throw corrupt('schema version');
+    return new DataView(v.buffer, v.byteOffset).getUint32(0, false);
+  }
+
+  /** Writes the genesis block, its allocations and all metadata in one batch. */
+  async initGenesis(hash: Uint8Array, blockBytes: Uint8Array, entry: IndexEntry, allocations: { address: Uint8Array; balance: bigint }[]): Promise<void> {
+    const ops: Op[] = [
+      { type: 'put', key: blockKey(hash), value: blockBytes },
+      { type: 'put', key: indexKey(hash), value: encodeIndexEntry(entry) },
+      { type: 'put', key: heightKey(0), value: hash },
+    ];
+    const balances = new Map<string, bigint>();
+    for (const a of allocations) balances.set(toHex(a.address), (balances.get(toHex(a.address)) ?? 0n) + a.balance);
+    for (const [k, balance] of balances) ops.push({ type: 'put', key: accountKey(fromHex(k)), value: encodeAccount({ balance, nonce: 0n }) });
+    ops.push({ type: 'put', key: metaKey('schema'), value: u32be(SCHEMA_VERSION) });
+    ops.push({ type: 'put', key: metaKey('genesis'), value: hash });
+    // The tip goes last in the same batch: a datadir without a tip was never initialised.
+    ops.push({ type: 'put', key: metaKey('tip'), value: hash });
+    await this.db.batch(ops);
+  }
+
+  // ---- blocks and the index ----
+
+  /** Loads the whole block index (small: ~125 bytes a block) so fork choice runs in memory. */
+  async loadIndex(): Promise<Map<string, IndexEntry>> {
+    const out = new Map<string, IndexEntry>();
+    for await (const [key, value] of this.db.iterator(prefixRange(PREFIX.index))) {
+      try {
+        out.set(toHex(key.subarray(PREFIX.index.length)), decodeIndexEntry(value));
+      } catch (e) {
+        throw corrupt(`index entry ${toHex(key.subarray(1))}`, e);
+      }
+    }
+    return out;
+  }
+
+  async putBlock(hash: Uint8Array, bytes: Uint8Array, entry: IndexEntry): Promise<void> {
+    await this.db.batch([
+      { type: 'put', key: blockKey(hash), value: bytes },
+      { type: 'put', key: indexKey(hash), value: encodeIndexEntry(entry) },
+    ]);
+  }
+
+  async putIndexEntries(entries: { hash: Uint8Array; entry: IndexEntry }[]): Promise<void> {
+    await this.db.batch(entries.map((e) => ({ type: 'put' as const, key: indexKey(e.hash), value: encodeIndexEntry(e.entry) })));
+  }
+
+  async getBlockBytes(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(blockKey(hash));
+  }
+
+  async getMainHash(height: number): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey(height));
+  }
+
+  // ---- state ----
+
+  async getAccount(address: Uint8Array): Promise<Account> {
+    const v = await this.db.get(accountKey(address));
+    return v ? decodeAccount(v) : EMPTY_ACCOUNT;
+  }
+
+  async getAccounts(addresses: Uint8Array[]): Promise<Map<string, Account>> {
+    const out = new Map<string, Account>();
+    if (addresses.length === 0) return out;
+    const values = await this.db.getMany(addresses.map(accountKey));
+    for (let i = 0; i < addresses.length; i++) {
+      const v = values[i];
+      out.set(toHex(addresses[i]!), v ? decodeAccount(v) : EMPTY_ACCOUNT);
+    }
+    return out;
+  }
+
+  /** Every stored account, for consistency checks and tests. */
+  async allAccounts(): Promise<Map<string, Account>> {
+    const out = new Map<string, Account>();
+    for await (const [key, value] of this.db.iterator(prefixRange(PREFIX.account)))
+      out.set(toHex(key.subarray(PREFIX.account.length)), decodeAccount(value));
+    return out;
+  }
+
+  async getTxLocation(id: Uint8Array): Promise<TxLocation | undefined> {
+    const v = await this.db.get(txIndexKey(id));
+    return v ? decodeTxLocation(v) : undefined;
+  }
+
+  /** Newest first: (height, position) descending. */
+  async getHistory(address: Uint8Array, limit: number): Promise<{ id: Uint8Array; height: number; position: number }[]> {
+    const range = prefixRange(concatBytes(PREFIX.history, address));
+    const out: { id: Uint8Array; height: number; position: number }[] = [];
+    for await (const [key, value] of this.db.iterator({ ...range, reverse: true, limit })) {
+      const dv = new DataView(key.buffer, key.byteOffset, key.byteLength);
+      out.push({ id: value, height: dv.getUint32(21, false), position: dv.getUint32(25, false) });
+    }
+    return out;
+  }
+
+  async getUndo(hash: Uint8Array): Promise<{ address: Uint8Array; account: Account }[]> {
+    const v = await this.db.get(undoKey(hash));
+    if (!v) throw corrupt(`missing undo data for connected block ${toHex(hash)}`);
+    return decodeUndo(v);
+  }
+
+  // ---- the two state transitions, one batch each ----
+
+  async writeConnect(c: ConnectWrite): Promise<void> {
+    const height = c.block.header.height;
+    const ops: Op[] = [];
+    for (const [k, a] of c.accounts) ops.push(accountOp(fromHex(k), a));
+    for (let i = 0; i < c.ids.length; i++) {
+      const id = c.ids[i]!;
+      ops.push({ type: 'put', key: txIndexKey(id), value: encodeTxLocation({ blockHash: c.hash, height, position: i }) });
+      ops.push({ type: 'put', key: historyKey(c.senders[i]!, height, i), value: id });
+      ops.push({ type: 'put', key: historyKey(c.block.txs[i]!.to, height, i), value: id });
+    }
+    ops.push({ type: 'put', key: undoKey(c.hash), value: encodeUndo(c.prior, fromHex) });
+    ops.push({ type: 'put', key: heightKey(height), value: c.hash });
+    ops.push({ type: 'put', key: metaKey('tip'), value: c.hash });
+    await this.db.batch(ops);
+  }
+
+  /** Restores every account the block touched from its undo data and moves the tip to its parent. */
+  async writeDisconnect(d: DisconnectWrite): Promise<void> {
+    const height = d.block.header.height;
+    const undo = await this.getUndo(d.hash);
+    const ops: Op[] = undo.map((u) => accountOp(u.address, u.account));
+    for (let i = 0; i < d.ids.length; i++) {
+      ops.push({ type: 'del', key: txIndexKey(d.ids[i]!) });
+      ops.push({ type: 'del', key: historyKey(d.senders[i]!, height, i) });
+      ops.push({ type: 'del', key: historyKey(d.block.txs[i]!.to, height, i) });
+    }
+    ops.push({ type: 'del', key: undoKey(d.hash) });
+    ops.push({ type: 'del', key: heightKey(height) });
+    ops.push({ type: 'put', key: metaKey('tip'), value: d.block.header.prevHash });
+    await this.db.batch(ops);
+  }
+}
+
+/** An account equal to the empty account is deleted, so state has one representation. */
+function accountOp(address: Uint8Array, a: Account): Op {
+  if (a.balance === 0n && a.nonce === 0n) return { type: 'del', key: accountKey(address) };
+  return { type: 'put', key: accountKey(address), value: encodeAccount(a) };
+}
