@@ -80,6 +80,25 @@ export function expectedBits(
   return targetToCompact(next);
 }
 
+/** The target as 32 big-endian bytes, for byte-wise comparison in the nonce search. */
+export function targetBytes(target: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  let t = target;
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(t & 0xffn);
+    t >>= 8n;
+  }
+  return out;
+}
+
+/** hash (read big-endian) <= target, without converting to bigint: the miner's hot path. */
+export function hashMeetsTargetBytes(hash: Uint8Array, target: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) {
+    if (hash[i]! !== target[i]!) return hash[i]! < target[i]!;
+  }
+  return true;
+}
+
 /**
  * Tries `iterations` nonces starting at `startNonce` on an encoded header (nonce in the last 8 bytes,
  * little-endian); returns the first that meets the target. Pure and bounded, so a caller can slice work.
@@ -91,13 +110,20 @@ export function searchNonce(
   iterations: number,
   hash: (b: Uint8Array) => Uint8Array,
 ): bigint | undefined {
+  if (target <= 0n) return undefined;
   const buf = headerBytes.slice();
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const at = buf.length - 8;
-  let nonce = startNonce;
-  for (let i = 0; i < iterations; i++, nonce = (nonce + 1n) & 0xffffffffffffffffn) {
-    view.setBigUint64(at, nonce, true);
-    if (hashMeetsTarget(hash(buf), target)) return nonce;
+  const tb = targetBytes(target);
+  // The nonce is split into two u32 halves so the loop does no bigint arithmetic.
+  let lo = Number(startNonce & 0xffffffffn);
+  let hi = Number((startNonce >> 32n) & 0xffffffffn);
+  for (let i = 0; i < iterations; i++) {
+    view.setUint32(at, lo, true);
+    view.setUint32(at + 4, hi, true);
+    if (hashMeetsTargetBytes(hash(buf), tb)) return (BigInt(hi) << 32n) | BigInt(lo);
+    lo = (lo + 1) >>> 0;
+    if (lo === 0) hi = (hi + 1) >>> 0;
   }
   return undefined;
 }

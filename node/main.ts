@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * minichain-node: parse options, load genesis, start the full node, handle signals. Short by design;
+ * everything it composes lives in full-node.ts.
+ */
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { toHex } from './core/bytes.js';
+import { isNodeError } from './core/errors.js';
+import { DEFAULT_P2P_PORT, NodeConfig, RPC_PORT_OFFSET, loadGenesis, parsePort, parseSeeds } from './config.js';
+import { FullNode } from './full-node.js';
+import { createLogger } from './logger.js';
+import { bundledGenesisPath, packageVersion } from './paths.js';
+
+const program = new Command('minichain-node')
+  .description('Run a minichain full node: P2P on --port, JSON-RPC on 127.0.0.1:--rpc-port')
+  .version(packageVersion())
+  .option('--datadir <dir>', 'data directory (chain database, peer database, node key)', './data')
+  .option('--host <host>', 'P2P listen address', '127.0.0.1')
+  .option('--port <port>', 'P2P port', String(DEFAULT_P2P_PORT))
+  .option('--rpc-port <port>', `JSON-RPC port (default: P2P port + ${RPC_PORT_OFFSET})`)
+  .option('--rpc-host <host>', 'JSON-RPC listen address (loopback unless you know why)', '127.0.0.1')
+  .option('--seeds <urls>', 'comma-separated ws://host:port seeds, or "none" (default: the hard-coded local seeds)')
+  .option('--mine', 'mine blocks', false)
+  .option('--miner-address <address>', 'address paid by mined blocks (default: a key kept in the datadir)')
+  .option('--mine-duty <fraction>', 'fraction of one CPU core the miner may use (0..1]', '0.5')
+  .option('--genesis <file>', 'genesis file (default: the bundled genesis.json)')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
+  .option('--max-outbound <n>', 'outbound peers to keep', '8')
+  .option('--max-inbound <n>', 'inbound peers to accept', '32')
+  .option('--refresh-interval <ms>', 'peer refresh interval (ping, getaddr, dial)', '10000')
+  .showHelpAfterError();
+
+async function main(): Promise<void> {
+  program.parse();
+  const o = program.opts();
+  const port = parsePort(o.port, '--port');
+  const duty = Number(o.mineDuty);
+  if (!(duty > 0 && duty <= 1)) throw new Error(`invalid --mine-duty "${o.mineDuty}": expected a number in (0, 1]`);
+  const config: NodeConfig = {
+    datadir: resolve(o.datadir),
+    host: o.host,
+    port,
+    rpcHost: o.rpcHost,
+    rpcPort: o.rpcPort !== undefined ? parsePort(o.rpcPort, '--rpc-port') : port + RPC_PORT_OFFSET,
+    seeds: parseSeeds(o.seeds),
+    mine: o.mine === true,
+    minerAddress: o.minerAddress,
+    mineDuty: duty,
+    genesisPath: resolve(o.genesis ?? bundledGenesisPath()),
+    logLevel: o.logLevel,
+    maxOutbound: Number(o.maxOutbound),
+    maxInbound: Number(o.maxInbound),
+    refreshIntervalMs: Number(o.refreshInterval),
+  };
+  const log = createLogger(config.logLevel);
+  const params = await loadGenesis(config.genesisPath);
+  const node = await FullNode.start(config, params, log);
+  log.info(
+    {
+      chainId: params.chainId,
+      network: params.name,
+      genesis: toHex(params.genesisHash),
+      height: node.chain.height,
+      tip: node.chain.tip.hashHex,
+      p2p: `ws://${config.host}:${node.p2p.port}`,
+      rpc: `http://${config.rpcHost}:${node.rpc.port}`,
+      nodeId: node.nodeKey.nodeId,
+      datadir: config.datadir,
+    },
+    'minichain node started',
+  );
+  let signals = 0;
+  const shutdown = (sig: string) => {
+    if (++signals > 1) {
+      log.warn({ sig }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    log.info({ sig }, 'shutting down');
+    node.stop().then(
+      () => {
+        log.info({}, 'stopped cleanly');
+        process.exit(0);
+      },
+      (e) => {
+        log.error({ err: e }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  // Expected failures (port in use, locked datadir, wrong genesis) get one line and a non-zero exit.
+  const msg = isNodeError(e) ? e.message : e instanceof Error ? e.message : String(e);
+  process.stderr.write(`minichain-node: error: ${msg}\n`);
+  if (!isNodeError(e) && process.env.MINICHAIN_DEBUG) console.error(e);
+  process.exit(1);
+});

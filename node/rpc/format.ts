@@ -1,0 +1,47 @@
+/**
+ * JSON views of chain objects for RPC: hex at the edge, amounts and nonces as decimal strings of
+ * base units (never JSON numbers: they would lose precision above 2^53).
+ */
+import { Block, blockHash } from '../core/block.js';
+import { toHex } from '../core/bytes.js';
+import { encodeAddress } from '../core/address.js';
+import { compactToTarget } from '../core/pow.js';
+import { Tx, txId, txSender } from '../core/tx.js';
+
+export interface TxJson {
+  id: string;
+  from: string;
+  to: string;
+  amount: string;
+  fee: string;
+  nonce: string;
+}
+
+export function txToJson(tx: Tx, id = txId(tx)): TxJson {
+  return {
+    id: toHex(id),
+    from: encodeAddress(txSender(tx)),
+    to: encodeAddress(tx.to),
+    amount: tx.amount.toString(),
+    fee: tx.fee.toString(),
+    nonce: tx.nonce.toString(),
+  };
+}
+
+export function blockToJson(b: Block, confirmations?: number) {
+  const h = b.header;
+  return {
+    hash: toHex(blockHash(h)),
+    height: h.height,
+    prevHash: toHex(h.prevHash),
+    merkleRoot: toHex(h.merkleRoot),
+    timestamp: h.timestamp,
+    bits: '0x' + h.bits.toString(16).padStart(8, '0'),
+    target: compactToTarget(h.bits).toString(16).padStart(64, '0'),
+    nonce: h.nonce.toString(),
+    miner: encodeAddress(b.miner),
+    reward: b.reward.toString(),
+    ...(confirmations === undefined ? {} : { confirmations }),
+    txs: b.txs.map((t) => txToJson(t)),
+  };
+}

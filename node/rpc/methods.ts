@@ -1,0 +1,155 @@
+/**
+ * RPC methods: name -> handler, parameters checked, results formatted. Everything a method needs
+ * arrives through RpcContext, so this module knows nothing of sockets or processes.
+ */
+import { Chain } from '../chain/chain.js';
+import { Mempool } from '../chain/mempool.js';
+import { decodeAddress, encodeAddress } from '../core/address.js';
+import { fromHex, toHex } from '../core/bytes.js';
+import { decodeTx, Tx, txSender } from '../core/tx.js';
+import { Verdict } from '../core/verdict.js';
+import { blockToJson, txToJson } from './format.js';
+import { RPC_REJECTED, RpcError, invalidParams, notFound } from './errors.js';
+import { RpcHandler } from './server.js';
+
+export interface PeerSummary {
+  nodeId: string;
+  address: string;
+  direction: 'inbound' | 'outbound';
+  latencyMs: number | null;
+  height: number;
+}
+
+export interface RpcContext {
+  chain: Chain;
+  mempool: Mempool;
+  nodeId: string;
+  version: string;
+  peers(): PeerSummary[];
+  syncing(): boolean;
+  /** Admits to the mempool and relays to peers. */
+  submitTx(tx: Tx): Promise<Verdict<{ idHex: string }>>;
+}
+
+const MAX_HISTORY = 1000;
+
+function addressParam(v: unknown, name = 'address'): Uint8Array {
+  if (typeof v !== 'string') throw invalidParams('bad-address', `"${name}" must be a string`);
+  try {
+    return decodeAddress(v);
+  } catch (e) {
+    throw invalidParams('bad-address', (e as Error).message);
+  }
+}
+
+function hashParam(v: unknown, name: string): Uint8Array {
+  if (typeof v !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(v)) throw invalidParams('bad-hash', `"${name}" must be a 32-byte hex string`);
+  return fromHex(v);
+}
+
+export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
+  const { chain, mempool } = ctx;
+  const m = new Map<string, RpcHandler>();
+
+  m.set('getInfo', () => ({
+    chainId: chain.params.chainId,
+    network: chain.params.name,
+    genesisHash: toHex(chain.params.genesisHash),
+    height: chain.height,
+    tip: chain.tip.hashHex,
+    work: chain.tip.work.toString(),
+    peers: ctx.peers().length,
+    mempool: mempool.size,
+    nodeId: ctx.nodeId,
+    version: ctx.version,
+    syncing: ctx.syncing(),
+  }));
+
+  m.set('getBlockHash', ([height]) => {
+    if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 0) throw invalidParams('bad-height', '"height" must be a non-negative integer');
+    const h = chain.mainHashAt(height);
+    if (!h) throw notFound('block-not-found', `no block at height ${height}`);
+    return toHex(h);
+  });
+
+  m.set('getBlock', async ([which]) => {
+    let hash: Uint8Array | undefined;
+    if (which === undefined || which === null) hash = chain.tip.hash;
+    else if (typeof which === 'number') {
+      if (!Number.isSafeInteger(which) || which < 0) throw invalidParams('bad-height', 'height must be a non-negative integer');
+      hash = chain.mainHashAt(which);
+    } else if (typeof which === 'string' && /^\d+$/.test(which) && which.length < 10) hash = chain.mainHashAt(Number(which));
+    else hash = hashParam(which, 'hashOrHeight');
+    const block = hash && (await chain.getBlock(hash));
+    if (!hash || !block) throw notFound('block-not-found', `block not found: ${String(which)}`);
+    const onMain = chain.isOnMainChain(hash);
+    return { ...blockToJson(block, onMain ? chain.height - block.header.height + 1 : 0), mainChain: onMain };
+  });
+
+  m.set('getAccount', async ([address]) => {
+    const a = addressParam(address);
+    const acct = await chain.getAccount(a);
+    return {
+      address: encodeAddress(a),
+      balance: acct.balance.toString(),
+      nonce: acct.nonce.toString(),
+      pendingNonce: mempool.pendingNonce(a, acct.nonce).toString(),
+    };
+  });
+
+  m.set('sendTransaction', async ([hex]) => {
+    if (typeof hex !== 'string' || !/^(0x)?[0-9a-fA-F]*$/.test(hex)) throw invalidParams('bad-tx-encoding', '"hex" must be a hex string');
+    let tx: Tx;
+    try {
+      tx = decodeTx(fromHex(hex));
+    } catch (e) {
+      throw new RpcError(RPC_REJECTED, `transaction rejected: bad-tx-encoding (${(e as Error).message})`, { reason: 'bad-tx-encoding' });
+    }
+    const v = await ctx.submitTx(tx);
+    if (!v.ok) throw new RpcError(RPC_REJECTED, `transaction rejected: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`, { reason: v.reason });
+    return { id: v.value.idHex };
+  });
+
+  m.set('getTransaction', async ([id]) => {
+    const hash = hashParam(id, 'id');
+    const hex = toHex(hash);
+    const pending = mempool.get(hex);
+    if (pending) return { id: hex, status: 'pending', tx: txToJson(pending, hash) };
+    const loc = await chain.getTxLocation(hash);
+    if (!loc) throw notFound('tx-not-found', `transaction not found: ${hex}`);
+    const block = await chain.getBlock(loc.blockHash);
+    const tx = block?.txs[loc.position];
+    if (!tx) throw new Error(`tx index points at a missing block ${toHex(loc.blockHash)}`);
+    return {
+      id: hex,
+      status: 'confirmed',
+      height: loc.height,
+      blockHash: toHex(loc.blockHash),
+      confirmations: chain.height - loc.height + 1,
+      tx: txToJson(tx, hash),
+    };
+  });
+
+  m.set('getHistory', async ([address, limit]) => {
+    const a = addressParam(address);
+    const n = limit === undefined ? 50 : limit;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > MAX_HISTORY) throw invalidParams('bad-limit', `"limit" must be an integer in 1..${MAX_HISTORY}`);
+    const entries = await chain.getHistory(a, n);
+    const out = [];
+    for (const e of entries) {
+      const hash = chain.mainHashAt(e.height);
+      const block = hash && (await chain.getBlock(hash));
+      const tx = block?.txs[e.position];
+      if (tx) out.push({ ...txToJson(tx, e.id), height: e.height, confirmations: chain.height - e.height + 1 });
+    }
+    return out;
+  });
+
+  m.set('getPeers', () => ctx.peers());
+
+  m.set('getMempool', () =>
+    mempool.entries().map((e) => ({ ...txToJson(e.tx, e.id), from: encodeAddress(txSender(e.tx)) })),
+  );
+
+  return m;
+}

@@ -1,0 +1,142 @@
+/**
+ * JSON-RPC 2.0 over HTTP POST: the envelope only (parse, validate, dispatch, errors, limits).
+ * Binds to loopback by default; bodies are capped; batches are bounded. Methods live in methods.ts.
+ */
+import http from 'node:http';
+import { NodeError } from '../core/errors.js';
+import { Log, silentLog } from '../log.js';
+import { RPC_INTERNAL_ERROR, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR, RpcError } from './errors.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BATCH = 100;
+
+export type RpcHandler = (params: unknown[]) => Promise<unknown> | unknown;
+
+interface Reply {
+  jsonrpc: '2.0';
+  id: string | number | null;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+export class RpcServer {
+  private server: http.Server | undefined;
+  port = 0;
+
+  constructor(private readonly methods: ReadonlyMap<string, RpcHandler>, private readonly log: Log = silentLog) {}
+
+  /** @throws NodeError CONFIG_ERROR when the port is taken. */
+  async start(host: string, port: number): Promise<number> {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === 'EADDRINUSE'
+            ? new NodeError('CONFIG_ERROR', `RPC port ${port} is already in use on ${host}`, { cause: e })
+            : new NodeError('CONFIG_ERROR', `cannot listen for RPC on ${host}:${port}: ${e.message}`, { cause: e }),
+        ),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    this.port = (server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('minichain JSON-RPC: use POST\n');
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(req, MAX_BODY_BYTES);
+    } catch {
+      send(res, 413, errorReply(null, RPC_INVALID_REQUEST, `request body over ${MAX_BODY_BYTES} bytes`));
+      req.destroy();
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      send(res, 200, errorReply(null, RPC_PARSE_ERROR, 'parse error: body is not valid JSON'));
+      return;
+    }
+    if (Array.isArray(parsed)) {
+      if (parsed.length === 0 || parsed.length > MAX_BATCH) {
+        send(res, 200, errorReply(null, RPC_INVALID_REQUEST, `batch must hold 1..${MAX_BATCH} requests`));
+        return;
+      }
+      const replies = [];
+      for (const r of parsed) {
+        const reply = await this.dispatch(r);
+        if (reply) replies.push(reply);
+      }
+      if (replies.length === 0) res.writeHead(204).end();
+      else send(res, 200, replies);
+      return;
+    }
+    const reply = await this.dispatch(parsed);
+    if (reply) send(res, 200, reply);
+    else res.writeHead(204).end();
+  }
+
+  /** One request; returns undefined for a notification (no id). */
+  private async dispatch(r: unknown): Promise<Reply | undefined> {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return errorReply(null, RPC_INVALID_REQUEST, 'invalid request');
+    const req = r as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+    const id = typeof req.id === 'string' || typeof req.id === 'number' || req.id === null ? req.id : null;
+    const isNotification = !('id' in req);
+    if (req.jsonrpc !== '2.0' || typeof req.method !== 'string') return errorReply(id, RPC_INVALID_REQUEST, 'invalid request: need jsonrpc "2.0" and a method');
+    if (req.params !== undefined && !Array.isArray(req.params)) return errorReply(id, RPC_INVALID_REQUEST, 'params must be an array');
+    const handler = this.methods.get(req.method);
+    if (!handler) return errorReply(id, RPC_METHOD_NOT_FOUND, `method not found: ${req.method}`);
+    try {
+      const result = await handler((req.params as unknown[] | undefined) ?? []);
+      return isNotification ? undefined : { jsonrpc: '2.0', id, result };
+    } catch (e) {
+      if (e instanceof RpcError) return isNotification ? undefined : errorReply(id, e.code, e.message, e.data);
+      this.log.error({ err: e, method: req.method }, 'RPC method failed');
+      return isNotification ? undefined : errorReply(id, RPC_INTERNAL_ERROR, `internal error: ${(e as Error).message}`);
+    }
+  }
+}
+
+function errorReply(id: Reply['id'], code: number, message: string, data?: unknown): Reply {
+  return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error('too large'));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
