@@ -1,0 +1,420 @@
+/**
+ * The mempool: unconfirmed transactions, kept so that each sender's pending transactions continue its
+ * account nonce at the tip without a gap and are fundable in that order. Bounded by count and bytes;
+ * when full, the lowest fee-rate transaction at the tail of some sender's chain makes room (a tail, so
+ * no chain is left with a gap). Every mutation runs through one promise queue, so concurrent calls
+ * never race on the same sender between reading its account and changing its chain.
+ *
+ * Sees the chain only through MempoolChainView (no import of chain.ts: the chain signals tip moves by
+ * calling onTipChanged). No storage, no network, no clock.
+ */
+import { EventEmitter } from 'node:events';
+import { Block } from '../core/block.js';
+import { toHex } from '../core/bytes.js';
+import { applyTx, checkTxFee, checkTxSanity, checkTxSignature } from '../core/check-tx.js';
+import { NodeError } from '../core/errors.js';
+import { SignatureVerifier } from '../core/keys.js';
+import { ChainParams } from '../core/params.js';
+import { Account, EMPTY_ACCOUNT, MapStateView, StateOverlay, addressFromKey } from '../core/state-view.js';
+import { TX_SIZE, Tx, txId, txIdHex, txSender } from '../core/tx.js';
+import { Verdict, ok, reject } from '../core/verdict.js';
+import { SigCache } from '../verify/sig-cache.js';
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_COUNT,
+  MAX_NONCE_AHEAD,
+  PendingTx,
+  checkFunding,
+  checkPendingNonce,
+  compareFeeRate,
+  contiguousRun,
+  fundableChain,
+  isReplacementAllowed,
+} from './policy.js';
+
+export interface MempoolChainView {
+  readonly params: ChainParams;
+  /** Accounts at the current tip, keyed by hex address hash; missing -> EMPTY_ACCOUNT. */
+  getAccounts(addresses: Uint8Array[]): Promise<Map<string, Account>>;
+}
+
+export interface MempoolOptions {
+  chain: MempoolChainView;
+  verifier: SignatureVerifier;
+  sigCache: SigCache;
+  maxCount?: number;
+  maxBytes?: number;
+  maxNonceAhead?: number;
+}
+
+export interface MempoolEntry {
+  id: Uint8Array;
+  idHex: string;
+  tx: Tx;
+  /** The sender's 20-byte address hash. */
+  sender: Uint8Array;
+}
+
+/** Why transactions left the pool: included in a block, no longer valid at the tip, outbid, or pushed out. */
+export type RemovalReason = 'mined' | 'stale' | 'replaced' | 'evicted';
+
+export type MempoolEvents = {
+  /** A transaction accepted by acceptTx (not re-admissions after a reorg: peers already saw those). */
+  tx: [tx: Tx, idHex: string];
+  removed: [idHexes: string[], reason: RemovalReason];
+};
+
+export interface TipChange {
+  connected: Block[];
+  disconnected: Block[];
+}
+
+interface Entry extends MempoolEntry, PendingTx {
+  senderHex: string;
+  fee: bigint;
+  /** Arrival order: on a fee-rate tie the older transaction is mined first and evicted last. */
+  seq: number;
+}
+
+export class Mempool extends EventEmitter<MempoolEvents> {
+  private readonly chain: MempoolChainView;
+  private readonly verifier: SignatureVerifier;
+  private readonly sigCache: SigCache;
+  private readonly maxCount: number;
+  private readonly maxBytes: number;
+  private readonly maxNonceAhead: number;
+  private readonly byId = new Map<string, Entry>();
+  /** Per sender hex, its pending entries sorted by nonce. */
+  private readonly bySender = new Map<string, Entry[]>();
+  private totalBytes = 0;
+  private nextSeq = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  /** @throws NodeError INVALID_ARGUMENT on a non-positive limit or maxBytes below one transaction. */
+  constructor(opts: MempoolOptions) {
+    super();
+    this.chain = opts.chain;
+    this.verifier = opts.verifier;
+    this.sigCache = opts.sigCache;
+    this.maxCount = positiveInt(opts.maxCount ?? DEFAULT_MAX_COUNT, 'maxCount', 1);
+    this.maxBytes = positiveInt(opts.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes', TX_SIZE);
+    this.maxNonceAhead = positiveInt(opts.maxNonceAhead ?? MAX_NONCE_AHEAD, 'maxNonceAhead', 1);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  has(idHex: string): boolean {
+    return this.byId.has(idHex);
+  }
+
+  get(idHex: string): Tx | undefined {
+    return this.byId.get(idHex)?.tx;
+  }
+
+  entries(): MempoolEntry[] {
+    return [...this.byId.values()].map(({ id, idHex, tx, sender }) => ({ id, idHex, tx, sender }));
+  }
+
+  /** The sender's pending transactions in nonce order. */
+  txsOf(address: Uint8Array): Tx[] {
+    return (this.bySender.get(toHex(address)) ?? []).map((e) => e.tx);
+  }
+
+  /** The nonce a wallet should use next: the account nonce plus the pending transactions continuing it. */
+  pendingNonce(address: Uint8Array, accountNonce: bigint): bigint {
+    return accountNonce + BigInt(contiguousRun(this.bySender.get(toHex(address)) ?? [], accountNonce).length);
+  }
+
+  /**
+   * Validates `tx` against the tip state plus the sender's pending transactions and admits it.
+   * Cheap checks first, the signature last; on success the id goes into the sig cache so the block
+   * that includes it skips verification. Emits 'tx', and 'removed' for what it replaced or evicted.
+   * @throws whatever the chain view throws (storage errors), never for invalid input.
+   */
+  acceptTx(tx: Tx): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    return this.serialize(() => this.admit(tx));
+  }
+
+  /**
+   * Picks transactions for a block template: by fee rate, highest first, but each sender's in nonce
+   * order, each applied to an overlay of the tip state with core applyTx, so the result is exactly
+   * what connectBlockState accepts at the tip. `maxBytes` budgets the transactions' encoded size only
+   * (the caller subtracts the header and body overhead from the block limit).
+   * @throws (rejects) NodeError INVALID_ARGUMENT unless both limits are non-negative integers.
+   */
+  selectForBlock(maxTxs: number, maxBytes: number): Promise<Tx[]> {
+    if (!Number.isSafeInteger(maxTxs) || maxTxs < 0 || !Number.isSafeInteger(maxBytes) || maxBytes < 0)
+      return Promise.reject(new NodeError('INVALID_ARGUMENT', `selectForBlock expects non-negative integers, got ${maxTxs}, ${maxBytes}`));
+    return this.serialize(() => this.select(maxTxs, maxBytes));
+  }
+
+  /**
+   * Follows the chain to a new tip (a connect or a reorg): removes transactions the connected blocks
+   * include, re-admits those of disconnected blocks that are still valid, and revalidates in nonce
+   * order every sender whose account the move touched. Accounts no block touched are unchanged at the
+   * tip, so their chains are still valid and are not re-read.
+   */
+  onTipChanged(ev: TipChange): Promise<void> {
+    return this.serialize(() => this.followTip(ev));
+  }
+
+  private serialize<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async admit(tx: Tx): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    const e = this.makeEntry(tx);
+    if (this.byId.has(e.idHex)) return reject('duplicate', 'txn-already-known');
+    const sanity = checkTxSanity(tx, this.chain.params);
+    if (!sanity.ok) return sanity;
+    const fee = checkTxFee(tx, this.chain.params);
+    if (!fee.ok) return fee;
+
+    const acct = (await this.chain.getAccounts([e.sender])).get(e.senderHex) ?? EMPTY_ACCOUNT;
+    const pending = this.bySender.get(e.senderHex) ?? [];
+    const run = contiguousRun(pending, acct.nonce);
+    const slot = checkPendingNonce(tx.nonce, acct.nonce, acct.nonce + BigInt(run.length), this.maxNonceAhead);
+    if (!slot.ok) return slot;
+    const at = run.start + Number(tx.nonce - acct.nonce);
+    const replaced = slot.value === 'replace' ? pending[at]! : undefined;
+    if (replaced && !isReplacementAllowed(replaced.tx, tx))
+      return reject('policy', 'txn-replacement-fee-too-low', `pending fee ${replaced.tx.fee}, got ${tx.fee}`);
+    const funded = checkFunding(pending, run, at, e.cost, acct.balance);
+    if (!funded.ok) return funded;
+    const victims = this.pickVictims(this.byId.size + (replaced ? 0 : 1), this.totalBytes + e.size - (replaced?.size ?? 0), e);
+    if (!victims) return reject('policy', 'mempool-full', 'fee rate does not beat the lowest evictable transaction');
+    if (!this.sigCache.has(e.idHex)) {
+      const sig = checkTxSignature(tx, this.verifier);
+      if (!sig.ok) return sig;
+    }
+
+    for (const v of victims) this.removeEntry(v);
+    if (replaced) {
+      pending[at] = e;
+      this.byId.delete(replaced.idHex);
+      this.totalBytes -= replaced.size;
+    } else {
+      pending.splice(at, 0, e);
+      this.bySender.set(e.senderHex, pending);
+    }
+    this.byId.set(e.idHex, e);
+    this.totalBytes += e.size;
+    this.sigCache.add(e.idHex);
+    if (victims.length > 0) this.emit('removed', victims.map((v) => v.idHex), 'evicted');
+    if (replaced) this.emit('removed', [replaced.idHex], 'replaced');
+    this.emit('tx', tx, e.idHex);
+    return ok({ id: e.id, idHex: e.idHex });
+  }
+
+  private async followTip({ connected, disconnected }: TipChange): Promise<void> {
+    // Every account whose state the move changed: senders, recipients and miners on both sides.
+    const touched = new Set<string>();
+    const mined = new Set<string>();
+    for (const b of connected) {
+      touched.add(toHex(b.miner));
+      for (const tx of b.txs) {
+        mined.add(txIdHex(tx));
+        touched.add(toHex(txSender(tx))).add(toHex(tx.to));
+      }
+    }
+    const readmit = new Map<string, Entry[]>();
+    for (const b of disconnected) {
+      touched.add(toHex(b.miner));
+      for (const tx of b.txs) {
+        const e = this.makeEntry(tx);
+        touched.add(e.senderHex).add(toHex(tx.to));
+        if (mined.has(e.idHex) || this.byId.has(e.idHex) || !this.isAdmissible(e)) continue;
+        const list = readmit.get(e.senderHex) ?? [];
+        list.push(e);
+        readmit.set(e.senderHex, list);
+      }
+    }
+    const senders = [...touched].filter((s) => this.bySender.has(s) || readmit.has(s));
+    const accounts = senders.length > 0 ? await this.chain.getAccounts(senders.map(addressFromKey)) : new Map<string, Account>();
+
+    const removed: Record<RemovalReason, string[]> = { mined: [], stale: [], replaced: [], evicted: [] };
+    for (const id of mined) {
+      const e = this.byId.get(id);
+      if (e) {
+        this.removeEntry(e);
+        removed.mined.push(id);
+      }
+    }
+    for (const s of senders) {
+      const old = this.bySender.get(s) ?? [];
+      // A block's transaction wins a nonce slot over a pending one: it is what the old branch agreed on.
+      const bySlot = new Map<bigint, Entry>();
+      for (const e of [...old, ...(readmit.get(s) ?? [])]) bySlot.set(e.nonce, e);
+      const merged = [...bySlot.values()].sort((a, b) => (a.nonce < b.nonce ? -1 : 1));
+      const keep = fundableChain(merged, accounts.get(s) ?? EMPTY_ACCOUNT, this.maxNonceAhead);
+      const kept = new Set(keep);
+      for (const e of old) {
+        if (kept.has(e)) continue;
+        this.byId.delete(e.idHex);
+        this.totalBytes -= e.size;
+        removed.stale.push(e.idHex);
+      }
+      for (const e of keep) {
+        if (this.byId.has(e.idHex)) continue;
+        this.byId.set(e.idHex, e);
+        this.totalBytes += e.size;
+        this.sigCache.add(e.idHex);
+      }
+      if (keep.length > 0) this.bySender.set(s, keep);
+      else this.bySender.delete(s);
+    }
+    // Re-admissions can push the pool over its bounds; nothing here must beat anything, just shed the cheapest.
+    for (const v of this.pickVictims(this.byId.size, this.totalBytes) ?? []) {
+      this.removeEntry(v);
+      removed.evicted.push(v.idHex);
+    }
+    for (const reason of ['mined', 'stale', 'evicted'] as const)
+      if (removed[reason].length > 0) this.emit('removed', removed[reason], reason);
+  }
+
+  private async select(maxTxs: number, maxBytes: number): Promise<Tx[]> {
+    if (this.byId.size === 0 || maxTxs === 0) return [];
+    const addresses = new Map<string, Uint8Array>();
+    for (const chain of this.bySender.values())
+      for (const e of chain) addresses.set(e.senderHex, e.sender).set(toHex(e.tx.to), e.tx.to);
+    const view = new StateOverlay(new MapStateView(await this.chain.getAccounts([...addresses.values()])));
+    const heads = new Heap<{ chain: Entry[]; i: number }>((a, b) => minesBefore(a.chain[a.i]!, b.chain[b.i]!));
+    for (const chain of this.bySender.values()) heads.push({ chain, i: 0 });
+    const out: Tx[] = [];
+    let bytes = 0;
+    while (out.length < maxTxs) {
+      const cur = heads.pop();
+      if (!cur) break;
+      const e = cur.chain[cur.i]!;
+      // Skipping one would leave its successors with a gap, so the sender's chain ends here.
+      if (bytes + e.size > maxBytes) continue;
+      // A trial layer, because applyTx can fail after debiting the sender (recipient overflow).
+      const trial = new StateOverlay(view);
+      const v = applyTx(e.tx, trial, e.sender);
+      if (v.ok) {
+        for (const [key, acct] of trial.changed()) view.set(addressFromKey(key), acct);
+        out.push(e.tx);
+        bytes += e.size;
+      } else if (v.reason !== 'tx-nonce-too-low') continue; // a stale entry (tip moved, not yet followed) is skipped alone
+      if (cur.i + 1 < cur.chain.length) heads.push({ chain: cur.chain, i: cur.i + 1 });
+    }
+    return out;
+  }
+
+  private isAdmissible(e: Entry): boolean {
+    if (!checkTxSanity(e.tx, this.chain.params).ok || !checkTxFee(e.tx, this.chain.params).ok) return false;
+    return this.sigCache.has(e.idHex) || checkTxSignature(e.tx, this.verifier).ok;
+  }
+
+  /**
+   * The cheapest chain tails to evict until count and bytes fit, or undefined when `newcomer` does not
+   * strictly beat each of them (so the newcomer, not an incumbent, is the one refused). The newcomer's
+   * own sender is never a victim: its tail is the newcomer's predecessor, removing it leaves a gap.
+   * Linear in the number of senders, and only when the pool is full.
+   */
+  private pickVictims(count: number, bytes: number, newcomer?: Entry): Entry[] | undefined {
+    if (count <= this.maxCount && bytes <= this.maxBytes) return [];
+    const tails = new Map<string, number>();
+    for (const [s, chain] of this.bySender) if (s !== newcomer?.senderHex) tails.set(s, chain.length - 1);
+    const victims: Entry[] = [];
+    while (count > this.maxCount || bytes > this.maxBytes) {
+      let worst: Entry | undefined;
+      for (const [s, i] of tails) {
+        const c = i >= 0 ? this.bySender.get(s)![i]! : undefined;
+        if (c && (!worst || minesBefore(worst, c))) worst = c;
+      }
+      if (!worst || (newcomer && compareFeeRate(newcomer, worst) >= 0)) return undefined;
+      victims.push(worst);
+      tails.set(worst.senderHex, tails.get(worst.senderHex)! - 1);
+      count--;
+      bytes -= worst.size;
+    }
+    return victims;
+  }
+
+  private removeEntry(e: Entry): void {
+    this.byId.delete(e.idHex);
+    this.totalBytes -= e.size;
+    const chain = this.bySender.get(e.senderHex);
+    if (!chain) return;
+    const i = chain.lastIndexOf(e);
+    if (i >= 0) chain.splice(i, 1);
+    if (chain.length === 0) this.bySender.delete(e.senderHex);
+  }
+
+  private makeEntry(tx: Tx): Entry {
+    const id = txId(tx);
+    const sender = txSender(tx);
+    // Every transaction encodes to exactly TX_SIZE bytes (fixed-width format).
+    return {
+      id,
+      idHex: toHex(id),
+      tx,
+      sender,
+      senderHex: toHex(sender),
+      fee: tx.fee,
+      nonce: tx.nonce,
+      cost: tx.amount + tx.fee,
+      size: TX_SIZE,
+      seq: this.nextSeq++,
+    };
+  }
+}
+
+/** Higher fee rate first; on a tie, earlier arrival. */
+function minesBefore(a: Entry, b: Entry): boolean {
+  const c = compareFeeRate(a, b);
+  return c < 0 || (c === 0 && a.seq < b.seq);
+}
+
+function positiveInt(v: number, what: string, min: number): number {
+  if (!Number.isSafeInteger(v) || v < min) throw new NodeError('INVALID_ARGUMENT', `"${what}" expected an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+/** A binary heap: `before(a, b)` true means a comes out first. */
+class Heap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly before: (a: T, b: T) => boolean) {}
+
+  push(x: T): void {
+    const a = this.items;
+    a.push(x);
+    for (let i = a.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!this.before(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    a[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
+      if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
+      if (m === i) break;
+      [a[i], a[m]] = [a[m]!, a[i]!];
+      i = m;
+    }
+    return top;
+  }
+}
