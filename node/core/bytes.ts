@@ -177,7 +177,7 @@ export class Reader {
   str(what: string, max: number): string {
     const b = this.varBytes(what, max);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(b);
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
     } catch {
       throw decodeError(`"${what}" is not valid UTF-8`);
     }

@@ -97,7 +97,7 @@ export function parseGenesis(json: unknown): ChainParams {
     subsidy: money(o, 'subsidy'),
     minFee: money(o, 'minFee'),
     maxBlockTxs: int(o, 'maxBlockTxs', 1, MAX_BLOCK_TXS_WIRE),
-    maxBlockBytes: int(o, 'maxBlockBytes', 1000, 4_000_000),
+    maxBlockBytes: int(o, 'maxBlockBytes', 1000, 2_000_000), // must fit one 2 MiB block message
     allocations,
     devAccounts:
       dev && typeof dev.seed === 'string' && typeof dev.count === 'number' ? { seed: dev.seed, count: dev.count } : undefined,

@@ -1,0 +1,440 @@
+/**
+ * P2P wire messages: the `Message` union and its canonical binary encoding. One WebSocket binary frame
+ * carries exactly one message, `type u8 | payload`; the byte layouts are specified in docs/protocol.md
+ * ("Wire messages"). Decoding is strict in the manner of core/bytes.ts: every collection is bounded and
+ * its count checked before anything is allocated, unknown types and trailing bytes are refused, and
+ * the encoder refuses anything the decoder would refuse, so decode(encode(m)) always succeeds and every
+ * accepted frame has exactly one encoding. Semantics (is the hash known, is the port dialable) are the
+ * protocol layer's business, not this module's.
+ *
+ * Pure and fuzzable: imports only node/core. No ws, no timers, no randomness.
+ */
+import { Reader, Writer, toHex } from '../../core/bytes.js';
+import { NodeError } from '../../core/errors.js';
+import { HASH_LEN } from '../../core/hash.js';
+import { PUBLIC_KEY_LEN, SIGNATURE_LEN, bytesToBigInt } from '../../core/keys.js';
+import { TX_SIZE, Tx, readTx, writeTx } from '../../core/tx.js';
+import { Block, decodeBlock, encodeBlock } from '../../core/block.js';
+
+/** Largest frame (type byte included) either side sends or accepts; the transport's limit is the same. */
+export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+/** Entries in one inv / getdata / notfound. */
+export const MAX_INV = 1000;
+/** Entries in one addr. */
+export const MAX_ADDR = 1000;
+/** Hashes in a getblocks locator (enough for ~2^60 blocks with Bitcoin's exponential spacing). */
+export const MAX_LOCATOR = 64;
+/** Block hashes a responder puts in the inv answering one getblocks (protocol rule, not a decoder limit). */
+export const MAX_GETBLOCKS_REPLY = 500;
+export const MAX_USER_AGENT_BYTES = 64;
+/** reject / disconnect reasons: 111 bytes keeps a disconnect frame's reason inside a ws close reason too. */
+export const MAX_REASON_BYTES = 111;
+/** An addr host: a DNS name (<= 253), an IPv4 or an IPv6 literal. */
+export const MAX_HOST_BYTES = 255;
+export const NODE_ID_LEN = PUBLIC_KEY_LEN;
+export const CHALLENGE_LEN = 32;
+/** bestWork is a u256, big-endian, so it compares like the number it is. */
+export const WORK_LEN = 32;
+
+/** The type byte of every message. Values are frozen; a new message gets a new value. */
+export const MESSAGE_TYPES = {
+  hello: 0x01,
+  helloProof: 0x02,
+  ping: 0x03,
+  pong: 0x04,
+  getaddr: 0x05,
+  addr: 0x06,
+  inv: 0x07,
+  getdata: 0x08,
+  notfound: 0x09,
+  tx: 0x0a,
+  block: 0x0b,
+  getblocks: 0x0c,
+  reject: 0x0d,
+  disconnect: 0x0e,
+} as const;
+
+export type MessageType = keyof typeof MESSAGE_TYPES;
+
+const TYPE_BY_CODE = new Map<number, MessageType>(
+  (Object.entries(MESSAGE_TYPES) as [MessageType, number][]).map(([name, code]) => [code, name]),
+);
+
+export type InvKind = 'tx' | 'block';
+export const INV_KINDS: Record<InvKind, number> = { tx: 1, block: 2 };
+
+export interface InvItem {
+  kind: InvKind;
+  hash: Uint8Array;
+}
+
+/** One gossiped address. `lastSeen` is ms since the epoch, as claimed by the sender. */
+export interface WireAddr {
+  host: string;
+  port: number;
+  nodeId: Uint8Array;
+  lastSeen: number;
+}
+
+export interface HelloMessage {
+  type: 'hello';
+  protocolVersion: number;
+  chainId: number;
+  genesisHash: Uint8Array;
+  /** The sender's 33-byte compressed secp256k1 public key; its helloProof must verify against it. */
+  nodeId: Uint8Array;
+  /** 32 fresh random bytes the receiver must sign in its helloProof. */
+  challenge: Uint8Array;
+  /** Port the sender accepts connections on; 0 = not listening. */
+  listenPort: number;
+  bestHeight: number;
+  bestWork: bigint;
+  bestHash: Uint8Array;
+  userAgent: string;
+  /** Sender's clock, ms since the epoch. */
+  timestamp: number;
+}
+
+export interface HelloProofMessage {
+  type: 'helloProof';
+  /** 64-byte compact low-s signature over handshakeDigest (see handshake.ts). */
+  signature: Uint8Array;
+}
+
+export interface PingMessage { type: 'ping'; nonce: bigint }
+export interface PongMessage { type: 'pong'; nonce: bigint }
+export interface GetAddrMessage { type: 'getaddr' }
+export interface AddrMessage { type: 'addr'; addrs: WireAddr[] }
+export interface InvMessage { type: 'inv'; items: InvItem[] }
+export interface GetDataMessage { type: 'getdata'; items: InvItem[] }
+export interface NotFoundMessage { type: 'notfound'; items: InvItem[] }
+export interface TxMessage { type: 'tx'; tx: Tx }
+export interface BlockMessage { type: 'block'; block: Block }
+
+export interface GetBlocksMessage {
+  type: 'getblocks';
+  /** Block hashes from the sender's tip backwards, densest first; the responder uses the first it knows. */
+  locator: Uint8Array[];
+  /** Stop after this hash; null (all-zero on the wire) = send up to MAX_GETBLOCKS_REPLY. */
+  stopHash: Uint8Array | null;
+}
+
+/** Informational: why something the peer sent was not accepted. Never acted on by the receiver. */
+export interface RejectMessage {
+  type: 'reject';
+  reason: string;
+  hash: Uint8Array | null;
+}
+
+/** Sent just before closing, so the other side can log why. */
+export interface DisconnectMessage { type: 'disconnect'; reason: string }
+
+export type Message =
+  | HelloMessage
+  | HelloProofMessage
+  | PingMessage
+  | PongMessage
+  | GetAddrMessage
+  | AddrMessage
+  | InvMessage
+  | GetDataMessage
+  | NotFoundMessage
+  | TxMessage
+  | BlockMessage
+  | GetBlocksMessage
+  | RejectMessage
+  | DisconnectMessage;
+
+/** The message variant with type `T`, e.g. `MessageOf<'inv'>`. */
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+
+const ZERO_HASH = new Uint8Array(HASH_LEN);
+const U256_LIMIT = 1n << 256n;
+const utf8 = new TextEncoder();
+// ignoreBOM: a leading U+FEFF is kept, not stripped, so decode -> encode gives back the same bytes.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeError(message: string): NodeError {
+  return new NodeError('DECODE_ERROR', message);
+}
+
+function badArg(message: string): NodeError {
+  return new NodeError('INVALID_ARGUMENT', message);
+}
+
+// ---- encoding ---------------------------------------------------------------------------------
+
+function writeCount(w: Writer, what: string, n: number, max: number): void {
+  if (n > max) throw badArg(`"${what}" expected <= ${max}, got ${n}`);
+  w.varint(n);
+}
+
+function writeStr(w: Writer, what: string, s: string, max: number): void {
+  const b = utf8.encode(s);
+  // A lone surrogate would be replaced by U+FFFD: the peer would read a different string than we meant.
+  if (utf8Strict.decode(b) !== s) throw badArg(`"${what}" is not well-formed UTF-16`);
+  if (b.length > max) throw badArg(`"${what}" expected <= ${max} bytes, got ${b.length}`);
+  w.varBytes(b);
+}
+
+function writeMs(w: Writer, what: string, ms: number): void {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw badArg(`"${what}" must be a non-negative safe integer, got ${ms}`);
+  w.u64(BigInt(ms));
+}
+
+function writeU256(w: Writer, what: string, v: bigint): void {
+  if (typeof v !== 'bigint' || v < 0n || v >= U256_LIMIT) throw badArg(`"${what}" out of u256 range`);
+  const out = new Uint8Array(WORK_LEN);
+  let x = v;
+  for (let i = WORK_LEN - 1; i >= 0; i--, x >>= 8n) out[i] = Number(x & 0xffn);
+  w.bytes(out);
+}
+
+function writeInv(w: Writer, type: MessageType, items: InvItem[]): void {
+  writeCount(w, `${type} count`, items.length, MAX_INV);
+  for (const it of items) {
+    const code = INV_KINDS[it.kind];
+    if (code === undefined) throw badArg(`"${type}.kind" unknown ${String(it.kind)}`);
+    w.u8(code).fixed(it.hash, HASH_LEN);
+  }
+}
+
+/**
+ * The frame for one message: `type u8 | payload`.
+ * @throws NodeError INVALID_ARGUMENT when a field is out of range or a collection exceeds its limit,
+ *   or the frame would exceed MAX_MESSAGE_BYTES (the peer would drop us for sending it).
+ */
+export function encodeMessage(m: Message): Uint8Array {
+  const code = MESSAGE_TYPES[m.type];
+  if (code === undefined) throw badArg(`unknown message type ${String((m as { type: unknown }).type)}`);
+  if (m.type === 'block') {
+    const body = encodeBlock(m.block);
+    if (body.length + 1 > MAX_MESSAGE_BYTES) throw badArg(`"block" message expected <= ${MAX_MESSAGE_BYTES} bytes, got ${body.length + 1}`);
+    const out = new Uint8Array(body.length + 1);
+    out[0] = code;
+    out.set(body, 1);
+    return out;
+  }
+  const w = new Writer(64).u8(code);
+  switch (m.type) {
+    case 'hello':
+      w.u32(m.protocolVersion).u32(m.chainId).fixed(m.genesisHash, HASH_LEN).fixed(m.nodeId, NODE_ID_LEN);
+      w.fixed(m.challenge, CHALLENGE_LEN).u16(m.listenPort).u32(m.bestHeight);
+      writeU256(w, 'hello.bestWork', m.bestWork);
+      w.fixed(m.bestHash, HASH_LEN);
+      writeStr(w, 'hello.userAgent', m.userAgent, MAX_USER_AGENT_BYTES);
+      writeMs(w, 'hello.timestamp', m.timestamp);
+      break;
+    case 'helloProof':
+      w.fixed(m.signature, SIGNATURE_LEN);
+      break;
+    case 'ping':
+    case 'pong':
+      w.u64(m.nonce);
+      break;
+    case 'getaddr':
+      break;
+    case 'addr':
+      writeCount(w, 'addr count', m.addrs.length, MAX_ADDR);
+      for (const a of m.addrs) {
+        writeStr(w, 'addr.host', a.host, MAX_HOST_BYTES);
+        w.u16(a.port).fixed(a.nodeId, NODE_ID_LEN);
+        writeMs(w, 'addr.lastSeen', a.lastSeen);
+      }
+      break;
+    case 'inv':
+    case 'getdata':
+    case 'notfound':
+      writeInv(w, m.type, m.items);
+      break;
+    case 'tx':
+      writeTx(w, m.tx);
+      break;
+    case 'getblocks':
+      writeCount(w, 'getblocks locator count', m.locator.length, MAX_LOCATOR);
+      for (const h of m.locator) w.fixed(h, HASH_LEN);
+      w.fixed(m.stopHash ?? ZERO_HASH, HASH_LEN);
+      break;
+    case 'reject':
+      writeStr(w, 'reject.reason', m.reason, MAX_REASON_BYTES);
+      if (m.hash === null) w.u8(0);
+      else w.u8(1).fixed(m.hash, HASH_LEN);
+      break;
+    case 'disconnect':
+      writeStr(w, 'disconnect.reason', m.reason, MAX_REASON_BYTES);
+      break;
+  }
+  return w.finish();
+}
+
+// ---- decoding ---------------------------------------------------------------------------------
+
+function readStr(r: Reader, what: string, max: number): string {
+  const b = r.varBytes(what, max);
+  try {
+    return utf8Strict.decode(b);
+  } catch {
+    throw decodeError(`"${what}" is not valid UTF-8`);
+  }
+}
+
+function readMs(r: Reader, what: string): number {
+  const v = r.u64(what);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw decodeError(`"${what}" expected <= ${Number.MAX_SAFE_INTEGER}, got ${v}`);
+  return Number(v);
+}
+
+function readInv(r: Reader, type: MessageType): InvItem[] {
+  const n = r.count(`${type} count`, MAX_INV);
+  if (r.remaining !== n * (1 + HASH_LEN)) throw decodeError(`"${type}" expected ${n * (1 + HASH_LEN)} bytes of items, got ${r.remaining}`);
+  const items: InvItem[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const code = r.u8(`${type}[${i}].kind`);
+    const kind: InvKind | undefined = code === 1 ? 'tx' : code === 2 ? 'block' : undefined;
+    if (kind === undefined) throw decodeError(`"${type}[${i}].kind" expected 1 (tx) or 2 (block), got ${code}`);
+    items[i] = { kind, hash: r.fixed(HASH_LEN, `${type}[${i}].hash`) };
+  }
+  return items;
+}
+
+function readHello(r: Reader): HelloMessage {
+  return {
+    type: 'hello',
+    protocolVersion: r.u32('hello.protocolVersion'),
+    chainId: r.u32('hello.chainId'),
+    genesisHash: r.fixed(HASH_LEN, 'hello.genesisHash'),
+    nodeId: r.fixed(NODE_ID_LEN, 'hello.nodeId'),
+    challenge: r.fixed(CHALLENGE_LEN, 'hello.challenge'),
+    listenPort: r.u16('hello.listenPort'),
+    bestHeight: r.u32('hello.bestHeight'),
+    bestWork: bytesToBigInt(r.fixed(WORK_LEN, 'hello.bestWork')),
+    bestHash: r.fixed(HASH_LEN, 'hello.bestHash'),
+    userAgent: readStr(r, 'hello.userAgent', MAX_USER_AGENT_BYTES),
+    timestamp: readMs(r, 'hello.timestamp'),
+  };
+}
+
+function readAddr(r: Reader): AddrMessage {
+  const n = r.count('addr count', MAX_ADDR);
+  // Smallest entry: empty host (1) + port (2) + nodeId (33) + lastSeen (8).
+  if (r.remaining < n * (1 + 2 + NODE_ID_LEN + 8)) throw decodeError(`"addr" expected >= ${n * 44} bytes for ${n} entries, got ${r.remaining}`);
+  const addrs: WireAddr[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    addrs[i] = {
+      host: readStr(r, `addr[${i}].host`, MAX_HOST_BYTES),
+      port: r.u16(`addr[${i}].port`),
+      nodeId: r.fixed(NODE_ID_LEN, `addr[${i}].nodeId`),
+      lastSeen: readMs(r, `addr[${i}].lastSeen`),
+    };
+  }
+  return { type: 'addr', addrs };
+}
+
+function readGetBlocks(r: Reader): GetBlocksMessage {
+  const n = r.count('getblocks locator count', MAX_LOCATOR);
+  if (r.remaining !== (n + 1) * HASH_LEN) throw decodeError(`"getblocks" expected ${(n + 1) * HASH_LEN} bytes of hashes, got ${r.remaining}`);
+  const locator: Uint8Array[] = new Array(n);
+  for (let i = 0; i < n; i++) locator[i] = r.fixed(HASH_LEN, `getblocks.locator[${i}]`);
+  const stop = r.fixed(HASH_LEN, 'getblocks.stopHash');
+  return { type: 'getblocks', locator, stopHash: stop.every((b) => b === 0) ? null : stop };
+}
+
+function readReject(r: Reader): RejectMessage {
+  const reason = readStr(r, 'reject.reason', MAX_REASON_BYTES);
+  const flag = r.u8('reject.hasHash');
+  if (flag > 1) throw decodeError(`"reject.hasHash" expected 0 or 1, got ${flag}`);
+  return { type: 'reject', reason, hash: flag === 1 ? r.fixed(HASH_LEN, 'reject.hash') : null };
+}
+
+/**
+ * Decodes one frame. Never allocates more than the frame's own size.
+ * @throws NodeError DECODE_ERROR with an exact message (`"inv count" expected <= 1000, got 70000`) on an
+ *   oversize frame, an unknown type byte, a truncated or malformed field, or trailing bytes.
+ */
+export function decodeMessage(bytes: Uint8Array): Message {
+  if (bytes.length > MAX_MESSAGE_BYTES) throw decodeError(`"message" expected <= ${MAX_MESSAGE_BYTES} bytes, got ${bytes.length}`);
+  const r = new Reader(bytes);
+  const code = r.u8('message type');
+  const type = TYPE_BY_CODE.get(code);
+  if (type === undefined) throw decodeError(`"message type" unknown 0x${code.toString(16).padStart(2, '0')}`);
+  let m: Message;
+  switch (type) {
+    case 'hello':
+      m = readHello(r);
+      break;
+    case 'helloProof':
+      m = { type, signature: r.fixed(SIGNATURE_LEN, 'helloProof.signature') };
+      break;
+    case 'ping':
+    case 'pong':
+      m = { type, nonce: r.u64(`${type}.nonce`) };
+      break;
+    case 'getaddr':
+      m = { type };
+      break;
+    case 'addr':
+      m = readAddr(r);
+      break;
+    case 'inv':
+    case 'getdata':
+    case 'notfound':
+      m = { type, items: readInv(r, type) };
+      break;
+    case 'tx':
+      if (r.remaining !== TX_SIZE) throw decodeError(`"tx" expected ${TX_SIZE} bytes, got ${r.remaining}`);
+      m = { type, tx: readTx(r) };
+      break;
+    case 'block':
+      // decodeBlock is strict on its own: bounded tx count, exact length, no trailing bytes.
+      return { type, block: decodeBlock(bytes.subarray(1)) };
+    case 'getblocks':
+      m = readGetBlocks(r);
+      break;
+    case 'reject':
+      m = readReject(r);
+      break;
+    case 'disconnect':
+      m = { type, reason: readStr(r, 'disconnect.reason', MAX_REASON_BYTES) };
+      break;
+  }
+  r.end(type);
+  return m;
+}
+
+/**
+ * The type of a frame from its first byte, without decoding the rest: lets the protocol layer rate-limit
+ * or account per type cheaply. Undefined for an empty frame or an unknown type byte.
+ */
+export function peekMessageType(bytes: Uint8Array): MessageType | undefined {
+  return bytes.length === 0 ? undefined : TYPE_BY_CODE.get(bytes[0]!);
+}
+
+/**
+ * A peer-supplied string made safe for a log line: anything outside printable ASCII becomes '?', so a
+ * user agent or reason cannot forge log lines or smuggle terminal escapes (Core's SanitizeString).
+ */
+export function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Short human description for logs: type plus the count or hash that identifies it. */
+export function describeMessage(m: Message): string {
+  switch (m.type) {
+    case 'inv':
+    case 'getdata':
+    case 'notfound':
+      return `${m.type}(${m.items.length})`;
+    case 'addr':
+      return `addr(${m.addrs.length})`;
+    case 'block':
+      return `block(height ${m.block.header.height})`;
+    case 'getblocks':
+      return `getblocks(locator ${m.locator.length})`;
+    case 'reject':
+      return `reject(${printable(m.reason)}${m.hash ? ' ' + toHex(m.hash) : ''})`;
+    case 'disconnect':
+      return `disconnect(${printable(m.reason)})`;
+    default:
+      return m.type;
+  }
+}
