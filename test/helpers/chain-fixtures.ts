@@ -9,6 +9,9 @@ import { sha256d } from '../../node/core/hash.js';
 import { compactToTarget, searchNonce } from '../../node/core/pow.js';
 import { Tx, signTx } from '../../node/core/tx.js';
 import { assembleBlock } from '../../node/miner/template.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Regtest-like target: about every second hash meets it. */
 export const EASY_BITS = 0x207fffff;
@@ -78,4 +81,18 @@ export function makeBlock(
       txs,
     }),
   );
+}
+
+/**
+ * The repository root: the nearest directory above `fromUrl` (a module's import.meta.url) that holds
+ * package.json. Works from both the .ts sources and the compiled dist/ copies.
+ */
+export function repoRoot(fromUrl: string): string {
+  let dir = dirname(fileURLToPath(fromUrl));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${fromUrl}`);
+    dir = up;
+  }
 }
