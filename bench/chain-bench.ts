@@ -14,20 +14,26 @@ import { fastVerifier } from '../node/verify/fast-verifier.js';
 import { SigCache } from '../node/verify/sig-cache.js';
 import { VerifyPool } from '../node/verify/verify-pool.js';
 import { DEV, COIN, makeBlock, makeTx, testParams } from '../test/helpers/chain-fixtures.js';
+import { devAccounts } from '../node/core/dev-accounts.js';
 
-const params = testParams({ maxBlockTxs: 5000 });
+/** 25 funded senders x 40 nonces: within the mempool's per-sender nonce window. */
+const SENDERS = devAccounts(25);
+const params = testParams({
+  maxBlockTxs: 5000,
+  allocations: SENDERS.map((a) => ({ address: a.address, balance: (1000n * COIN).toString() })),
+});
 const genesisRef = { hash: params.genesisHash, height: 0, timestamp: params.genesisTimestamp };
 
 async function tmp(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'minichain-bench-'));
 }
 
-/** 1,000 transfers: 5 senders x 200 consecutive nonces, to 8 recipients. */
+/** 1,000 transfers: 25 senders x 40 consecutive nonces, to 8 recipients. */
 function makeTxs(n = 1000): Tx[] {
   const txs: Tx[] = [];
   for (let i = 0; i < n; i++) {
-    const s = i % 5;
-    txs.push(makeTx(params, DEV[s]!, DEV[(i % 8)]!.addressHash, COIN + BigInt(i), BigInt(Math.floor(i / 5)), 1000n + BigInt(i % 7)));
+    const s = i % SENDERS.length;
+    txs.push(makeTx(params, SENDERS[s]!, DEV[i % 8]!.addressHash, COIN + BigInt(i), BigInt(Math.floor(i / SENDERS.length)), 1000n + BigInt(i % 7)));
   }
   return txs;
 }
