@@ -108,9 +108,11 @@ export class FullNode {
       dutyCycle: this.config.mineDuty,
       log: this.log.child({ mod: 'miner' }),
       getTemplate: async (): Promise<Block> => {
-        const ctx = chain.nextBlockContext();
-        // Leave room for the header and body fields in the byte budget.
+        // Select first, then read the tip: the context then matches the state the selection saw
+        // unless a block arrived in between, which the miner's onTipChanged abort covers.
+        // 200 bytes of the budget are left for the header and body fields.
         const txs = await mempool.selectForBlock(params.maxBlockTxs, params.maxBlockBytes - 200);
+        const ctx = chain.nextBlockContext();
         return assembleBlock(params, {
           parentHash: ctx.parentHash,
           parentHeight: ctx.parentHeight,
