@@ -8,6 +8,7 @@ import os from 'node:os';
 import { packageRoot } from '../node/paths.js';
 import { benchVerify } from './verify-bench.js';
 import { benchChain } from './chain-bench.js';
+import { benchP2P } from './p2p-bench.js';
 
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -25,12 +26,8 @@ async function main(): Promise<void> {
     Object.assign(results, await benchChain(log));
   }
   if (want('p2p')) {
-    const path = './p2p-bench.js';
-    const mod = (await import(path).catch(() => undefined)) as { benchP2P: (l: typeof log) => Promise<Record<string, number>> } | undefined;
-    if (mod) {
-      log('p2p ...');
-      Object.assign(results, await mod.benchP2P(log));
-    }
+    log('p2p ...');
+    Object.assign(results, await benchP2P(log));
   }
   const verify = Number(results.verifyPerSec);
   const rows: [string, string, string][] = Object.entries(results).map(([k, v]) => [

@@ -124,7 +124,7 @@ test('5-node testnet: wallet transfers through different nodes agree everywhere'
 
 test('wallet errors against a real node: insufficient funds and unknown tx id', { timeout: 60_000 }, async () => {
   const w = (args: string[]) => runCli(WALLET, ['--wallet-dir', walletDir, '--rpc', net.nodes[1]!.rpc, ...args], env);
-  const poor = await w(['send', devAccount(9).address, '100000000', '--from', 'dev0']);
+  const poor = await w(['send', devAccount(9).address, '5000000', '--from', 'dev0']);
   assert.notEqual(poor.code, 0);
   assert.match(poor.stderr, /insufficient/i);
   assert.equal(poor.stderr.trim().split('\n').length, 1, 'one line');
