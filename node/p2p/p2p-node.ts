@@ -1,13 +1,50 @@
 /**
- * CONTRACT STUB — the P2P service the node composes. To be replaced by the real implementation
- * (peer manager, handshake, gossip, sync); the constructor options and public methods below are
- * what full-node.ts and the RPC rely on.
+ * The P2P service the full node composes: listener, peer database, peer manager, relay, sync and the
+ * message handlers, wired together and to the chain ('tip') and mempool ('tx') events. This file only
+ * composes; the behaviour lives in peer-manager.ts (connections), protocol/peer.ts (handshake, per-peer
+ * state), protocol/relay.ts (inv/getdata), protocol/sync.ts (getblocks) and protocol/handlers/*.
+ * docs/protocol.md ("Connection lifecycle, gossip and sync") is the specification.
+ *
+ * Start order: peer database first (so known peers are dialled before any seed), then the listener
+ * (our port goes into every hello), then dialling. Stop runs in reverse and waits for every socket.
  */
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Chain } from '../chain/chain.js';
+import { Chain, TipChange } from '../chain/chain.js';
 import { Mempool } from '../chain/mempool.js';
+import { blockHash } from '../core/block.js';
+import { NodeError } from '../core/errors.js';
+import { Tx, txId } from '../core/tx.js';
 import { Log, silentLog } from '../log.js';
+import { packageVersion } from '../paths.js';
+import { peerDbPath } from '../storage/peer-store.js';
+import { AddrEntry, BanRecord } from './addr-book.js';
 import { NodeKey } from './node-key.js';
+import {
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_MAX_INBOUND,
+  DEFAULT_MAX_MISSED_PINGS,
+  DEFAULT_MAX_OUTBOUND,
+  DEFAULT_REFRESH_INTERVAL_MS,
+  PeerManager,
+} from './peer-manager.js';
+import { PeerTable } from './peer-table.js';
+import { selfAddressKeys, splitPeerKey } from './peer-url.js';
+import { P2PStats, ProtocolContext, newStats } from './protocol/context.js';
+import { makeMessageSink } from './protocol/dispatch.js';
+import { AddrExchange } from './protocol/handlers/addr.js';
+import { HANDSHAKE_TIMEOUT_MS } from './protocol/handshake.js';
+import { printable } from './protocol/messages.js';
+import { DEFAULT_BAN_DURATION_MS } from './protocol/misbehavior.js';
+import { LocalNode, Peer } from './protocol/peer.js';
+import { Relay } from './protocol/relay.js';
+import { Sync } from './protocol/sync.js';
+import { DEFAULT_MAX_PENDING_HANDSHAKES, Listener } from './transport/listener.js';
+
+export type { P2PStats } from './protocol/context.js';
+
+/** Blocks of one tip change announced individually; a longer run (a reorg) announces just its tip. */
+const MAX_BLOCKS_TO_ANNOUNCE = 8;
 
 export interface P2PNodeOptions {
   chain: Chain;
@@ -20,48 +57,297 @@ export interface P2PNodeOptions {
   /** ws://host:port URLs; [] disables seeds. */
   seeds: string[];
   log?: Log;
+  /** Outbound connections to keep (default 8). */
   maxOutbound?: number;
+  /** Inbound connections to accept (default 32). */
   maxInbound?: number;
+  /** Ping / getaddr / dial pass interval (default 10 s). */
   refreshIntervalMs?: number;
+  /** Wall clock (ms since the epoch): address book times, bans, timeouts. */
   clock?: () => number;
+  /** Open -> established limit (default 10 s, HANDSHAKE_TIMEOUT_MS). */
+  handshakeTimeoutMs?: number;
+  /** getdata answer limit before asking another peer (default 5 s). */
+  fetchTimeoutMs?: number;
+  dialTimeoutMs?: number;
+  /** Ban length for a peer reaching the misbehaviour threshold (default 24 h). */
+  banDurationMs?: number;
+  /** Refresh ticks without a pong before a peer is dropped (default 3). */
+  maxMissedPings?: number;
+  /** Inbound connections still in the handshake (default 16). */
+  maxPendingHandshakes?: number;
+  /** A sync peer making no progress for this long is replaced (default 15 s). */
+  syncStallMs?: number;
+  userAgent?: string;
+  /** Uniform in [0, 1): address selection and sampling. */
+  random?: () => number;
+  /** CSPRNG bytes: handshake challenges, ping nonces. */
+  randomBytes?: (n: number) => Uint8Array;
+  /** Which hosts the address book accepts (default: loopback only, the local network). */
+  isAcceptableHost?: (host: string) => boolean;
 }
 
 export interface PeerInfo {
   nodeId: string;
+  /** The peer's ws URL: its listening address when known, else the socket's far end. */
   address: string;
+  /** Remote socket "host:port". */
+  remote: string;
   direction: 'inbound' | 'outbound';
   latencyMs: number | null;
+  /** Best height the peer claimed or was seen to have. */
   height: number;
+  /** "host:port" the peer accepts connections on, if known. */
+  listenAddress: string | null;
+  userAgent: string;
+  /** Misbehaviour score (banned at 100). */
+  banScore: number;
+  connectedAt: number;
 }
 
-export interface P2PStats {
-  blockBodiesReceived: number;
-  duplicateBlockBodies: number;
-  txBodiesReceived: number;
-  duplicateTxBodies: number;
-}
+export type P2PEvents = {
+  'peer-connected': [info: { nodeId: string; address: string; direction: 'inbound' | 'outbound' }];
+  /** Any connection closing; nodeId is null when the peer never sent a valid hello. */
+  'peer-disconnected': [info: { nodeId: string | null; reason: string; address: string }];
+  'peer-banned': [info: { nodeId: string; reason: string }];
+};
 
-export class P2PNode extends EventEmitter {
+export class P2PNode extends EventEmitter<P2PEvents> {
   port = 0;
-  readonly stats: P2PStats = { blockBodiesReceived: 0, duplicateBlockBodies: 0, txBodiesReceived: 0, duplicateTxBodies: 0 };
+  readonly stats: P2PStats = newStats();
+  private table: PeerTable | undefined;
+  private listener: Listener | undefined;
+  private manager: PeerManager | undefined;
+  private relay: Relay | undefined;
+  private sync: Sync | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly log: Log;
+  private readonly clock: () => number;
+  private readonly onTip = (change: TipChange) => this.tipChanged(change);
+  private readonly onTx = (tx: Tx) => this.relay?.announceTx(txId(tx));
 
   constructor(private readonly opts: P2PNodeOptions) {
     super();
+    this.log = opts.log ?? silentLog;
+    this.clock = opts.clock ?? Date.now;
   }
 
+  get nodeId(): string {
+    return this.opts.nodeKey.nodeId;
+  }
+
+  /** Our listening URL (after start). */
+  get url(): string {
+    return `ws://${this.opts.host}:${this.port}`;
+  }
+
+  /**
+   * Opens the peer database, listens, and starts dialling (known peers first, seeds if needed).
+   * @throws NodeError CONFIG_ERROR (port in use...), STORAGE_LOCKED / STORAGE_CORRUPT (peer database)
+   */
   async start(): Promise<{ port: number }> {
-    this.port = this.opts.port;
-    (this.opts.log ?? silentLog).warn({}, 'P2P not implemented yet (stub)');
+    if (this.table) throw new NodeError('INVALID_ARGUMENT', 'P2P already started');
+    const o = this.opts;
+    const random = o.random ?? Math.random;
+    const randomBytes = o.randomBytes ?? ((n: number) => new Uint8Array(cryptoRandomBytes(n)));
+    const refreshIntervalMs = o.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
+    const handshakeTimeoutMs = o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    const maxInbound = o.maxInbound ?? DEFAULT_MAX_INBOUND;
+    const table = await PeerTable.open(peerDbPath(o.datadir), {
+      clock: this.clock,
+      random,
+      selfNodeId: this.nodeId,
+      ...(o.isAcceptableHost ? { isAcceptableHost: o.isAcceptableHost } : {}),
+      onError: (err) => this.log.error({ err }, 'peer database write failed; will retry'),
+    });
+    this.table = table;
+    this.log.info({ ...table.loadReport }, 'peer database loaded');
+    const listener = new Listener();
+    try {
+      this.port = (
+        await listener.start({ host: o.host, port: o.port, maxConnections: maxInbound, maxPendingHandshakes: o.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, readyTimeoutMs: handshakeTimeoutMs })
+      ).port;
+    } catch (e) {
+      await table.close();
+      this.table = undefined;
+      throw e;
+    }
+    this.listener = listener;
+    const selfKeys = selfAddressKeys(o.host, this.port);
+    table.book.setSelf(this.nodeId, selfKeys.map(splitPeerKey));
+
+    const { chain, mempool } = o;
+    const local: LocalNode = {
+      chainId: chain.params.chainId,
+      genesisHash: chain.params.genesisHash,
+      nodeId: o.nodeKey.publicKey,
+      nodeIdHex: o.nodeKey.nodeId,
+      privateKey: o.nodeKey.privateKey,
+      userAgent: o.userAgent ?? `minichain/${packageVersion()}`,
+      listenPort: () => this.port,
+      best: () => ({ height: chain.tip.height, work: chain.tip.work, hash: chain.tip.hash }),
+    };
+    let manager: PeerManager | undefined;
+    const established = (): Peer[] => manager?.established() ?? [];
+    const relay = new Relay({
+      chain,
+      mempool,
+      peers: established,
+      clock: this.clock,
+      log: this.log,
+      ...(o.fetchTimeoutMs !== undefined ? { fetchTimeoutMs: o.fetchTimeoutMs } : {}),
+      onBlockAbandoned: (hex) => sync.onBlockDone(hex, false),
+    });
+    const sync: Sync = new Sync({
+      chain,
+      peers: established,
+      clock: this.clock,
+      log: this.log,
+      ...(o.syncStallMs !== undefined ? { stallMs: o.syncStallMs } : {}),
+    });
+    const addrs = new AddrExchange({ book: table.book, peers: established, clock: this.clock, random, refreshIntervalMs, log: this.log, onLearned: () => manager?.kick() });
+    const ctx: ProtocolContext = { chain, mempool, relay, sync, addrs, stats: this.stats, log: this.log };
+    manager = new PeerManager({
+      book: table.book,
+      local,
+      clock: this.clock,
+      random,
+      randomBytes,
+      log: this.log,
+      sink: makeMessageSink(ctx),
+      addrs,
+      seeds: o.seeds,
+      maxOutbound: o.maxOutbound ?? DEFAULT_MAX_OUTBOUND,
+      maxInbound,
+      refreshIntervalMs,
+      handshakeTimeoutMs,
+      dialTimeoutMs: o.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+      banDurationMs: o.banDurationMs ?? DEFAULT_BAN_DURATION_MS,
+      maxMissedPings: o.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
+    });
+    manager.addSelfKeys(selfKeys);
+    this.manager = manager;
+    this.relay = relay;
+    this.sync = sync;
+
+    this.wire(manager, relay, sync, listener);
+    relay.start();
+    sync.start();
+    manager.start();
+    this.log.info({ port: this.port, nodeId: this.nodeId, knownPeers: table.book.size, seeds: o.seeds.length }, 'P2P started');
     return { port: this.port };
   }
 
-  async stop(): Promise<void> {}
+  /** Closes every connection, stops listening and flushes the peer database. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.opts.chain.off('tip', this.onTip);
+      this.opts.mempool.off('tx', this.onTx);
+      await this.manager?.stop();
+      await this.listener?.stop();
+      this.relay?.stop();
+      this.sync?.stop();
+      await this.table?.close();
+    })();
+    return this.stopping;
+  }
 
+  /** Established peers. */
   peers(): PeerInfo[] {
-    return [];
+    return (this.manager?.established() ?? []).map(peerInfo);
   }
 
+  /** True while a peer claims more work than our tip and we are downloading from it. */
   syncing(): boolean {
-    return false;
+    return this.sync?.syncing() ?? false;
   }
+
+  /**
+   * Dials `url` now (outside the outbound target) and resolves once the handshake completed.
+   * @throws NodeError INVALID_ARGUMENT / TIMEOUT / ABORTED (the message says why)
+   */
+  async connect(url: string): Promise<PeerInfo> {
+    if (!this.manager || this.stopping) throw new NodeError('ABORTED', 'P2P is not running');
+    return peerInfo(await this.manager.connect(url));
+  }
+
+  /** Closes the connection(s) to `nodeId`, with `reason` sent in `disconnect`. */
+  disconnect(nodeId: string, reason = 'manual'): void {
+    for (const p of this.manager?.connections() ?? []) if (p.nodeIdHex === nodeId) p.disconnect(reason);
+  }
+
+  /**
+   * Bans `nodeId` (persisted) and drops it.
+   * @throws NodeError INVALID_ARGUMENT for a malformed nodeId or duration.
+   */
+  ban(nodeId: string, reason = 'manual', durationMs?: number): void {
+    if (!this.manager) throw new NodeError('ABORTED', 'P2P is not running');
+    this.manager.ban(nodeId, reason, durationMs);
+  }
+
+  unban(nodeId: string): boolean {
+    return this.table?.book.unban(nodeId) ?? false;
+  }
+
+  isBanned(nodeId: string): boolean {
+    return this.table?.book.isBanned(nodeId) ?? false;
+  }
+
+  bans(): BanRecord[] {
+    return this.table?.book.listBans() ?? [];
+  }
+
+  /** The address book's entries. */
+  knownAddresses(): AddrEntry[] {
+    return this.table?.book.all() ?? [];
+  }
+
+  /** Connects the services' events to each other, to the chain and mempool, and to our own events. */
+  private wire(manager: PeerManager, relay: Relay, sync: Sync, listener: Listener): void {
+    manager.on('established', (peer) => {
+      this.emit('peer-connected', { nodeId: peer.nodeIdHex!, address: `${peer.host}:${peer.remotePort}`, direction: peer.direction });
+      sync.maybeStart();
+      relay.trickleMempool(peer);
+    });
+    manager.on('closed', (peer, info) => {
+      relay.removePeer(peer);
+      sync.onPeerClosed(peer);
+      this.emit('peer-disconnected', { nodeId: peer.nodeIdHex ?? null, reason: printable(info.reason), address: `${peer.host}:${peer.remotePort}` });
+    });
+    manager.on('banned', (info) => {
+      this.stats.bans++;
+      this.emit('peer-banned', info);
+    });
+    manager.on('tick', () => {
+      for (const p of manager.established()) relay.trickleMempool(p);
+    });
+    listener.on('connection', (conn) => manager.accept(conn));
+    listener.on('error', (err) => this.log.error({ err }, 'P2P listener error'));
+    this.opts.chain.on('tip', this.onTip);
+    this.opts.mempool.on('tx', this.onTx);
+  }
+
+  private tipChanged(change: TipChange): void {
+    const relay = this.relay!;
+    relay.noteConfirmed(change.connected);
+    this.sync!.onTip(change);
+    // Announced whatever sync is doing: what a peer claims must never hold back relay to the others.
+    relay.announce('block', change.connected.slice(-MAX_BLOCKS_TO_ANNOUNCE).map((b) => blockHash(b.header)));
+  }
+}
+
+function peerInfo(p: Peer): PeerInfo {
+  return {
+    nodeId: p.nodeIdHex!,
+    // The peer's ws URL: where it listens (proven by the handshake), else the socket's far end.
+    address: `ws://${p.listenKey ?? `${p.host}:${p.remotePort}`}`,
+    remote: `${p.host}:${p.remotePort}`,
+    direction: p.direction,
+    latencyMs: p.latencyMs,
+    height: p.bestHeight,
+    listenAddress: p.listenKey ?? null,
+    userAgent: printable(p.hello?.userAgent ?? ''),
+    banScore: p.score,
+    connectedAt: p.connectedAt,
+  };
 }

@@ -1,0 +1,379 @@
+/**
+ * PeerManager: which connections we have and want, after Bitcoin Core's CConnman. It
+ *   - accepts inbound connections (the listener caps them) and dials outbound ones up to the target,
+ *     picking addresses from the AddrBook (tried ones preferred, backoff after failures) and falling
+ *     back to the seeds only while too few peers are reachable: a node that knows the network
+ *     (its persisted peer database) needs no seed;
+ *   - admits a peer after its hello (banned nodeIds are refused) and keeps one connection per node:
+ *     the newer is closed, except for crossed dials (two nodes dialling each other at once), where both
+ *     sides keep the connection dialled by the lower nodeId, so they keep the same one;
+ *   - records every outcome in the AddrBook (attempts, failures, successful handshakes with the proven
+ *     nodeId, a peer's advertised listening address) and bans a peer whose misbehaviour score reached
+ *     the threshold, by nodeId, for `banDurationMs`;
+ *   - runs the periodic refresh: ping every peer (dropping one that misses `maxMissedPings` in a row),
+ *     ask for addresses while below the outbound target, dial new ones.
+ *
+ * Message handling is not here (protocol/dispatch.ts); this module only sees Peer lifecycle events.
+ * Imports transport, protocol/peer and the address book; never chain, mempool, relay or sync.
+ */
+import { EventEmitter } from 'node:events';
+import { NodeError } from '../core/errors.js';
+import { Log } from '../log.js';
+import { AddrBook, peerKey } from './addr-book.js';
+import { AddrExchange } from './protocol/handlers/addr.js';
+import { HelloMessage } from './protocol/messages.js';
+import { LocalNode, MessageSink, Peer, PeerCloseInfo } from './protocol/peer.js';
+import { CloseCode, Connection } from './transport/connection.js';
+import { dial } from './transport/dialer.js';
+import { backoffMs } from './addr-policy.js';
+import { parsePeerUrl, peerUrl, splitPeerKey } from './peer-url.js';
+
+export const DEFAULT_MAX_OUTBOUND = 8;
+export const DEFAULT_MAX_INBOUND = 32;
+export const DEFAULT_REFRESH_INTERVAL_MS = 10_000;
+export const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAX_MISSED_PINGS = 3;
+/** Seeds are retried after failures with the address book's backoff: 2 s doubling up to 10 min. */
+const SEED_BACKOFF_BASE_MS = 2_000;
+const SEED_BACKOFF_MAX_MS = 10 * 60_000;
+/** Coalesces bursts of "try dialling now" (new addresses learnt) into one pass. */
+const KICK_DELAY_MS = 20;
+/** Close reasons after which a failed outbound handshake does not count against the address. */
+const NOT_THE_ADDRESS_FAULT = new Set(['duplicate-connection', 'self-connection', 'shutdown']);
+
+export interface PeerManagerOptions {
+  book: AddrBook;
+  local: LocalNode;
+  clock: () => number;
+  random: () => number;
+  randomBytes: (n: number) => Uint8Array;
+  log: Log;
+  sink: MessageSink;
+  addrs: AddrExchange;
+  seeds: string[];
+  maxOutbound: number;
+  maxInbound: number;
+  refreshIntervalMs: number;
+  handshakeTimeoutMs: number;
+  dialTimeoutMs: number;
+  banDurationMs: number;
+  maxMissedPings: number;
+  maxQueuedBytes?: number;
+}
+
+type ManagerEvents = {
+  established: [peer: Peer];
+  closed: [peer: Peer, info: PeerCloseInfo];
+  banned: [info: { nodeId: string; reason: string }];
+  /** After each refresh pass (ping, getaddr, dial). */
+  tick: [];
+};
+
+interface SeedState {
+  url: string;
+  key: string;
+  failures: number;
+  lastAttempt: number;
+}
+
+export class PeerManager extends EventEmitter<ManagerEvents> {
+  private readonly all = new Set<Peer>();
+  private readonly byNodeId = new Map<string, Peer>();
+  /** "host:port" keys being dialled. */
+  private readonly dialing = new Set<string>();
+  private readonly dials = new Set<Promise<unknown>>();
+  /** Addresses that turned out to be ourselves (a self-connection). */
+  private readonly selfKeys = new Set<string>();
+  private readonly seeds: SeedState[] = [];
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private kickTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: PeerManagerOptions) {
+    super();
+    for (const url of o.seeds) {
+      try {
+        this.seeds.push({ url, key: parsePeerUrl(url).key, failures: 0, lastAttempt: 0 });
+      } catch (e) {
+        o.log.warn({ url, err: (e as Error).message }, 'ignoring invalid seed');
+      }
+    }
+  }
+
+  /** Our own "host:port" listening keys, never dialled. */
+  addSelfKeys(keys: string[]): void {
+    for (const k of keys) this.selfKeys.add(k);
+  }
+
+  /** Starts the refresh timer and the first dialling pass (known addresses first, seeds if needed). */
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.o.refreshIntervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Closes every connection with 'shutdown' and waits until all are gone and their queues are idle. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.kickTimer);
+    this.abort.abort();
+    const peers = [...this.all];
+    for (const p of peers) p.disconnect('shutdown', CloseCode.goingAway);
+    await Promise.allSettled([...this.dials]);
+    await Promise.all(peers.map((p) => p.conn.closed));
+    await Promise.all(peers.map((p) => p.drained()));
+  }
+
+  /** Established peers. */
+  established(): Peer[] {
+    return [...this.byNodeId.values()];
+  }
+
+  /** Every connection, established or still in the handshake. */
+  connections(): Peer[] {
+    return [...this.all];
+  }
+
+  /** Takes an inbound connection from the listener. */
+  accept(conn: Connection): void {
+    if (this.stopped) {
+      conn.close('shutdown', CloseCode.goingAway);
+      conn.start();
+      return;
+    }
+    this.addPeer(conn, undefined);
+  }
+
+  /**
+   * Dials `url` now and resolves once the handshake completed; an established peer already known at
+   * that address is returned as is.
+   * @throws NodeError INVALID_ARGUMENT for a bad URL; TIMEOUT / ABORTED when the dial or handshake fails
+   *   (the message says why, e.g. `duplicate-connection`, `wrong-genesis`, `self-connection`).
+   */
+  async connect(url: string): Promise<Peer> {
+    const { key } = parsePeerUrl(url);
+    const existing = this.established().find((p) => p.listenKey === key);
+    if (existing) return existing;
+    const conn = await this.dialTracked(key, url, 'manual');
+    if (!conn) throw new NodeError('ABORTED', `dial ${url} failed`);
+    const peer = this.addPeer(conn, key);
+    return new Promise<Peer>((resolve, reject) => {
+      const onClose = (info: PeerCloseInfo) =>
+        reject(new NodeError('ABORTED', `connection to ${url} closed before the handshake completed: ${info.reason}`));
+      peer.once('close', onClose);
+      peer.once('established', () => {
+        // The manager's own listener ran first and may have closed a duplicate: then 'close' rejects.
+        if (!peer.conn.isOpen) return;
+        peer.off('close', onClose);
+        resolve(peer);
+      });
+    });
+  }
+
+  /** Bans `nodeId` (persisted by the PeerTable) and drops its connections. */
+  ban(nodeId: string, reason: string, durationMs = this.o.banDurationMs): void {
+    this.o.book.ban(nodeId, reason, durationMs);
+    this.o.log.warn({ nodeId, reason, durationMs }, 'peer banned');
+    this.emit('banned', { nodeId, reason });
+    for (const p of this.all) if (p.nodeIdHex === nodeId) p.disconnect(reason, CloseCode.policyViolation);
+  }
+
+  /** Schedules a dialling pass soon (coalesced). */
+  kick(): void {
+    if (this.stopped || this.kickTimer) return;
+    this.kickTimer = setTimeout(() => {
+      this.kickTimer = undefined;
+      this.fillOutbound();
+    }, KICK_DELAY_MS);
+    this.kickTimer.unref();
+  }
+
+  // ---- lifecycle of one peer ----
+
+  private addPeer(conn: Connection, dialKey: string | undefined): Peer {
+    const peer = new Peer(conn, {
+      local: this.o.local,
+      clock: this.o.clock,
+      randomBytes: this.o.randomBytes,
+      log: this.o.log,
+      sink: this.o.sink,
+      admit: (p, hello) => this.admit(p, hello),
+      dialKey,
+      ...(this.o.maxQueuedBytes !== undefined ? { maxQueuedBytes: this.o.maxQueuedBytes } : {}),
+    });
+    this.all.add(peer);
+    peer.on('established', () => this.onEstablished(peer));
+    peer.on('ban', (reason) => this.ban(peer.nodeIdHex!, reason));
+    peer.on('self-connection', () => this.onSelfConnection(peer));
+    peer.on('close', (info) => this.onClose(peer, info));
+    peer.start();
+    return peer;
+  }
+
+  /**
+   * Veto (a reason) or admission (undefined) for a peer whose hello passed checkHello. The nodeId is
+   * not proven yet, so nothing here may hurt another connection: a claimed id that is banned, or that
+   * is already connected in the same direction, just refuses this one. Crossed dials are settled in
+   * onEstablished, once both identities are proven.
+   */
+  private admit(peer: Peer, hello: HelloMessage): string | undefined {
+    const id = peer.nodeIdHex!;
+    if (this.stopped) return 'shutdown';
+    if (this.o.book.isBanned(id)) return 'banned';
+    if (this.byNodeId.get(id)?.direction === peer.direction) return 'duplicate-connection';
+    if (peer.direction === 'inbound' && this.countEstablished('inbound') >= this.o.maxInbound) return 'too-many-inbound';
+    if (hello.listenPort > 0 && peer.direction === 'inbound') peer.listenKey = peerKey({ host: peer.host, port: hello.listenPort });
+    return undefined;
+  }
+
+  private onEstablished(peer: Peer): void {
+    const id = peer.nodeIdHex!;
+    const existing = this.byNodeId.get(id);
+    if (existing) {
+      // Two connections to one node. Same direction: the newer goes. Crossed dials (both nodes dialled
+      // each other at once): both sides keep the connection dialled by the lower nodeId, so they agree
+      // whatever order the handshakes completed in on each side.
+      const dialerOf = (p: Peer) => (p.direction === 'outbound' ? this.o.local.nodeIdHex : id);
+      if (existing.direction === peer.direction || dialerOf(existing) < dialerOf(peer)) {
+        peer.disconnect('duplicate-connection');
+        return;
+      }
+      this.byNodeId.delete(id);
+      existing.disconnect('duplicate-connection');
+    }
+    this.byNodeId.set(id, peer);
+    const now = this.o.clock();
+    if (peer.listenKey) {
+      const addr = splitPeerKey(peer.listenKey);
+      const r = this.o.book.markSuccess(addr, id, now);
+      if (r.ok) this.o.book.setConnected(peer.listenKey, true);
+      if (peer.direction === 'inbound' && r.ok)
+        this.o.addrs.advertise({ host: addr.host, port: addr.port, nodeId: peer.hello!.nodeId, lastSeen: now }, peer);
+    }
+    if (peer.dialKey) {
+      const seed = this.seeds.find((s) => s.key === peer.dialKey);
+      if (seed) seed.failures = 0;
+      this.o.addrs.request(peer);
+    }
+    this.o.log.info({ peer: peer.label, direction: peer.direction, height: peer.bestHeight }, 'peer connected');
+    this.emit('established', peer);
+  }
+
+  private onSelfConnection(peer: Peer): void {
+    if (!peer.dialKey) return;
+    this.selfKeys.add(peer.dialKey);
+    this.o.book.setSelf(undefined, [splitPeerKey(peer.dialKey)]);
+  }
+
+  private onClose(peer: Peer, info: PeerCloseInfo): void {
+    this.all.delete(peer);
+    const wasEstablished = peer.nodeIdHex !== undefined && this.byNodeId.get(peer.nodeIdHex) === peer;
+    if (wasEstablished) this.byNodeId.delete(peer.nodeIdHex!);
+    if (peer.listenKey && wasEstablished) this.o.book.setConnected(peer.listenKey, false);
+    if (peer.dialKey && !wasEstablished && !this.stopped && !NOT_THE_ADDRESS_FAULT.has(info.reason)) this.recordFailure(peer.dialKey);
+    const log = wasEstablished ? this.o.log.info.bind(this.o.log) : this.o.log.debug.bind(this.o.log);
+    log({ peer: peer.label, reason: info.reason, code: info.code, byUs: info.byUs }, 'peer disconnected');
+    this.emit('closed', peer, info);
+  }
+
+  // ---- refresh and dialling ----
+
+  private tick(): void {
+    if (this.stopped) return;
+    for (const p of this.established()) if (!p.pingTick(this.o.maxMissedPings)) p.disconnect('ping-timeout');
+    const peers = this.established();
+    if (peers.length > 0 && this.countEstablished('outbound') < this.o.maxOutbound)
+      this.o.addrs.request(peers[Math.floor(this.o.random() * peers.length)]!);
+    this.fillOutbound();
+    this.emit('tick');
+  }
+
+  private fillOutbound(): void {
+    if (this.stopped) return;
+    let outbound = this.dialing.size;
+    for (const p of this.all) if (p.direction === 'outbound') outbound++;
+    const need = this.o.maxOutbound - outbound;
+    if (need <= 0) return;
+    const picks = this.o.book.select(need, this.exclusions());
+    for (const e of picks) this.dialAddress(peerKey(e), peerUrl(e), 'addr');
+    // Seeds only when the known addresses gave nothing to try and we are still short.
+    if (picks.length === 0 && this.dialing.size === 0 && this.countEstablished('outbound') < this.o.maxOutbound) this.dialSeeds(need);
+  }
+
+  private dialSeeds(max: number): void {
+    const now = this.o.clock();
+    const connected = new Set<string>();
+    for (const p of this.all) if (p.listenKey) connected.add(p.listenKey);
+    let n = 0;
+    for (const s of this.seeds) {
+      if (n >= max) break;
+      if (this.dialing.has(s.key) || connected.has(s.key) || this.selfKeys.has(s.key) || this.o.book.isBanned(s.key)) continue;
+      if (s.failures > 0 && now < s.lastAttempt + backoffMs(s.failures, SEED_BACKOFF_BASE_MS, SEED_BACKOFF_MAX_MS)) continue;
+      s.lastAttempt = now;
+      this.o.log.debug({ seed: s.url }, 'dialling seed');
+      this.dialAddress(s.key, s.url, 'seed');
+      n++;
+    }
+  }
+
+  /** Keys and nodeIds not to dial: ourselves, everything connected or being dialled. */
+  private exclusions(): Set<string> {
+    const ex = new Set<string>([...this.dialing, ...this.selfKeys]);
+    for (const p of this.all) {
+      if (p.nodeIdHex) ex.add(p.nodeIdHex);
+      if (p.listenKey) ex.add(p.listenKey);
+    }
+    return ex;
+  }
+
+  private dialAddress(key: string, url: string, kind: 'addr' | 'seed'): void {
+    void this.dialTracked(key, url, kind).then((conn) => {
+      if (conn) this.addPeer(conn, key);
+    });
+  }
+
+  /** Dials with bookkeeping; resolves undefined on failure (logged and recorded), throws only for 'manual'. */
+  private async dialTracked(key: string, url: string, kind: 'addr' | 'seed' | 'manual'): Promise<Connection | undefined> {
+    if (this.stopped) throw new NodeError('ABORTED', 'P2P is stopping');
+    this.dialing.add(key);
+    if (this.o.book.has(key)) this.o.book.markAttempt(key);
+    const attempt = dial(url, { timeoutMs: this.o.dialTimeoutMs, readyTimeoutMs: this.o.handshakeTimeoutMs, signal: this.abort.signal });
+    this.dials.add(attempt);
+    try {
+      const conn = await attempt;
+      if (this.stopped) {
+        conn.close('shutdown', CloseCode.goingAway);
+        conn.start();
+        return undefined;
+      }
+      return conn;
+    } catch (e) {
+      if (!this.stopped) {
+        this.recordFailure(key);
+        this.o.log.debug({ url, err: (e as Error).message }, 'dial failed');
+      }
+      if (kind === 'manual') throw e;
+      return undefined;
+    } finally {
+      this.dialing.delete(key);
+      this.dials.delete(attempt);
+    }
+  }
+
+  private recordFailure(key: string): void {
+    const seed = this.seeds.find((s) => s.key === key);
+    if (seed) {
+      seed.failures++;
+      seed.lastAttempt = this.o.clock();
+    }
+    this.o.book.markFailure(key);
+  }
+
+  private countEstablished(direction: 'inbound' | 'outbound'): number {
+    let n = 0;
+    for (const p of this.byNodeId.values()) if (p.direction === direction) n++;
+    return n;
+  }
+}

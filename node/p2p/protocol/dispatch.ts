@@ -1,0 +1,53 @@
+/**
+ * Routes an established peer's messages to the handler of their family (handlers/*). Control messages
+ * arrive through `immediate`, everything else through the peer's ordered queue (`queued`).
+ * hello / helloProof never get here: peer.ts owns the handshake.
+ */
+import { ProtocolContext } from './context.js';
+import { handleBlock, handleTx } from './handlers/bodies.js';
+import { handleDisconnect, handlePing, handlePong, handleReject } from './handlers/control.js';
+import { handleGetBlocks } from './handlers/getblocks.js';
+import { handleGetData, handleInv, handleNotFound } from './handlers/inventory.js';
+import { Message } from './messages.js';
+import { MessageSink, Peer } from './peer.js';
+
+export function makeMessageSink(ctx: ProtocolContext): MessageSink {
+  return {
+    immediate(peer: Peer, msg: Message): void {
+      switch (msg.type) {
+        case 'ping':
+          return handlePing(peer, msg);
+        case 'pong':
+          return handlePong(peer, msg);
+        case 'reject':
+          return handleReject(peer, msg, ctx.log);
+        case 'disconnect':
+          return handleDisconnect(peer, msg);
+        default:
+          throw new Error(`message type ${msg.type} is not a control message`);
+      }
+    },
+    async queued(peer: Peer, msg: Message): Promise<void> {
+      switch (msg.type) {
+        case 'inv':
+          return handleInv(ctx, peer, msg);
+        case 'getdata':
+          return handleGetData(ctx, peer, msg);
+        case 'notfound':
+          return handleNotFound(ctx, peer, msg);
+        case 'tx':
+          return handleTx(ctx, peer, msg.tx);
+        case 'block':
+          return handleBlock(ctx, peer, msg.block);
+        case 'getblocks':
+          return handleGetBlocks(ctx, peer, msg);
+        case 'getaddr':
+          return ctx.addrs.handleGetAddr(peer);
+        case 'addr':
+          return ctx.addrs.handleAddr(peer, msg);
+        default:
+          throw new Error(`message type ${msg.type} cannot be handled after the handshake`);
+      }
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Bodies: a `tx` or `block` message, normally the answer to our getdata. Each body is validated once
+ * (relay.claim tells a first copy from a duplicate), counted in the stats, and judged:
+ *   - accepted: gossip follows from the mempool's 'tx' / the chain's 'tip' event (never from here, so
+ *     nothing that failed validation is ever relayed);
+ *   - a consensus failure costs the sender penaltyFor(verdict) and the hash goes to the rejected cache,
+ *     except body-mismatch reasons (the honest body for that header may still come, CVE-2012-2459) and
+ *     state-dependent tx reasons (an honest peer can race a block);
+ *   - a block whose parent we lack starts a sync round with its sender;
+ *   - policy failures and duplicates never cost anything, but an unrequested body we already had does.
+ * Unrequested bodies are processed like requested ones (as Core does for blocks).
+ */
+import { Block, blockHash } from '../../../core/block.js';
+import { toHex } from '../../../core/bytes.js';
+import { BODY_MISMATCH_REASONS } from '../../../core/check-block.js';
+import { Tx, txId } from '../../../core/tx.js';
+import { ProtocolContext } from '../context.js';
+import { PENALTIES, blockPenalty, txPenalty } from '../misbehavior.js';
+import { Peer } from '../peer.js';
+
+export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promise<void> {
+  const id = txId(tx);
+  const hex = toHex(id);
+  ctx.stats.txBodiesReceived++;
+  peer.known.add(hex);
+  const claim = ctx.relay.claim(peer, 'tx', hex, id);
+  if (!claim.first || ctx.mempool.has(hex) || ctx.relay.recentTxs.has(hex)) {
+    if (claim.first) ctx.relay.complete('tx', hex);
+    duplicate(ctx, peer, 'tx', claim.requested);
+    return;
+  }
+  let v;
+  try {
+    v = await ctx.mempool.acceptTx(tx);
+  } finally {
+    ctx.relay.complete('tx', hex);
+  }
+  if (v.ok) {
+    ctx.relay.recentTxs.add(hex);
+    return;
+  }
+  if (v.class === 'duplicate') return duplicate(ctx, peer, 'tx', true);
+  const penalty = txPenalty(v);
+  // Only a final verdict is cached: a nonce gap or a balance may be fine after the next block.
+  if (penalty > 0 || v.reason === 'tx-nonce-too-low') ctx.relay.rejected.add(hex);
+  ctx.log.debug({ peer: peer.label, tx: hex, reason: v.reason, class: v.class }, 'relayed tx refused');
+  peer.misbehave(v.reason, penalty, `tx ${hex}`);
+}
+
+export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block): Promise<void> {
+  const hash = blockHash(block.header);
+  const hex = toHex(hash);
+  ctx.stats.blockBodiesReceived++;
+  peer.known.add(hex);
+  const claim = ctx.relay.claim(peer, 'block', hex, hash);
+  if (!claim.first || ctx.chain.hasBlock(hash)) {
+    if (claim.first) ctx.relay.complete('block', hex);
+    duplicate(ctx, peer, 'block', claim.requested);
+    ctx.sync.onBlockDone(hex, true);
+    return;
+  }
+  let r;
+  try {
+    r = await ctx.chain.acceptBlock(block);
+  } finally {
+    ctx.relay.complete('block', hex);
+  }
+  ctx.sync.onBlockDone(hex, r.ok);
+  if (r.ok) {
+    const node = ctx.chain.getNode(hash);
+    if (node) peer.noteBest(node.height, node.work);
+  } else if (r.class === 'duplicate') {
+    duplicate(ctx, peer, 'block', true);
+  } else if (r.class === 'missing-parent') {
+    // The sender has a chain we do not know: ask it for the hashes after our fork point.
+    ctx.sync.onOrphan(peer);
+  } else if (r.class === 'consensus') {
+    if (!BODY_MISMATCH_REASONS.has(r.reason)) ctx.relay.rejected.add(hex);
+    ctx.log.info({ peer: peer.label, block: hex, height: block.header.height, reason: r.reason }, 'invalid block from peer');
+    peer.misbehave(r.reason, blockPenalty(r), `block ${hex}`);
+  } else {
+    ctx.log.debug({ peer: peer.label, block: hex, reason: r.reason, class: r.class }, 'block not accepted');
+  }
+  ctx.relay.pumpBlocks(peer);
+}
+
+function duplicate(ctx: ProtocolContext, peer: Peer, kind: 'tx' | 'block', requested: boolean): void {
+  if (kind === 'tx') ctx.stats.duplicateTxBodies++;
+  else ctx.stats.duplicateBlockBodies++;
+  if (!requested) peer.misbehave('unrequested-duplicate', PENALTIES['unrequested-duplicate'], kind);
+}
