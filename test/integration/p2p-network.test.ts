@@ -34,7 +34,8 @@ test('peer exchange: every non-seed node connects to another non-seed node', asy
   for (const n of all()) {
     for (const p of n.p2p.peers()) {
       assert.notEqual(p.nodeId, n.nodeId, 'never connected to itself');
-      assert.match(p.address, /^127\.0\.0\.1:\d+$/);
+      assert.match(p.address, /^ws:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(p.remote, /^127\.0\.0\.1:\d+$/);
     }
     const ids = n.p2p.peers().map((p) => p.nodeId);
     assert.equal(new Set(ids).size, ids.length, `${n.name}: at most one connection per peer`);
