@@ -11,6 +11,10 @@ import { isNodeError } from '../../node/core/errors.js';
 import { DEV, COIN, makeBlock, makeTx, testParams, ParentRef } from '../helpers/chain-fixtures.js';
 import { checkLedgerConsistent, mainChainBlocks, replayState, stateToObject } from '../helpers/ledger-check.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
+import { Mempool } from '../../node/chain/mempool.js';
+import { SigCache } from '../../node/verify/sig-cache.js';
+import { referenceVerifier } from '../../node/core/keys.js';
+import { txIdHex } from '../../node/core/tx.js';
 
 const params = testParams();
 const cleanups: (() => Promise<void>)[] = [];
@@ -76,8 +80,12 @@ test('connects blocks, moves balances and nonces, and survives a restart', async
   await again.close();
 });
 
-test('reorgs to the heavier branch; state equals a replay of the winning branch', async () => {
+test('reorgs to the heavier branch; state equals a replay of the winning branch; losing-branch txs return to the mempool', async () => {
   const { chain } = await openChain();
+  const sigCache = new SigCache();
+  const mempool = new Mempool({ chain, verifier: referenceVerifier, sigCache });
+  const mempoolDone: Promise<void>[] = [];
+  chain.on('tip', (c) => mempoolDone.push(mempool.onTipChanged(c)));
   const txA = makeTx(params, DEV[0]!, DEV[5]!.addressHash, 7n * COIN, 0n);
   const txB = makeTx(params, DEV[1]!, DEV[4]!.addressHash, 3n * COIN, 0n);
   const a = branch(genesisRef, 3, (i) => (i === 0 ? [txA] : []), DEV[6]!.addressHash);
@@ -94,6 +102,10 @@ test('reorgs to the heavier branch; state equals a replay of the winning branch'
   assert.ok(r.ok && r.value.status === 'reorg', JSON.stringify(r));
   assert.equal(chain.tip.hashHex, toHex(blockHash(b[3]!.header)));
   assert.deepEqual(changes.at(-1), { connected: 4, disconnected: 3 });
+  await Promise.all(mempoolDone);
+  assert.ok(mempool.has(txIdHex(txA)), 'the tx only in the losing branch is back in the mempool');
+  assert.ok(!mempool.has(txIdHex(txB)), 'the tx mined in the winning branch is not');
+  assert.equal(mempool.size, 1);
   assert.deepEqual(stateToObject(await chain.allAccounts()), stateToObject(replayState(params, b)));
   assert.equal((await chain.getAccount(DEV[5]!.addressHash)).balance, 0n, 'the losing branch tx is undone');
   assert.equal(await chain.getTxLocation(blockHash(a[0]!.header)), undefined);

@@ -1,0 +1,72 @@
+/**
+ * minichain-node as a user meets it: --help, one-line errors with exit code 1 for an unreadable or
+ * malformed genesis file and for a datadir made for another genesis, and a graceful SIGTERM.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testGenesisJson } from '../helpers/chain-fixtures.js';
+import { makeTmpDir } from '../helpers/tmp-dir.js';
+import { runCli } from '../helpers/run-cli.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const NODE = fileURLToPath(new URL('../../node/main.js', import.meta.url));
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+test('--help lists the options and exits 0', async () => {
+  const r = await runCli(NODE, ['--help']);
+  assert.equal(r.code, 0);
+  for (const opt of ['--datadir', '--port', '--rpc-port', '--seeds', '--mine', '--miner-address', '--genesis', '--log-level']) assert.ok(r.stdout.includes(opt), opt);
+});
+
+test('an unreadable or malformed genesis file is one clear line and exit 1', async () => {
+  const tmp = await makeTmpDir('minichain-cli-');
+  cleanups.push(tmp.remove);
+  const missing = await runCli(NODE, ['--datadir', join(tmp.path, 'd'), '--genesis', join(tmp.path, 'nope.json'), '--port', '0', '--rpc-port', '0', '--seeds', 'none']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^minichain-node: error: cannot read genesis file .*nope\.json: ENOENT\n$/);
+  const bad = join(tmp.path, 'bad.json');
+  await writeFile(bad, '{ "name": ');
+  const malformed = await runCli(NODE, ['--datadir', join(tmp.path, 'd'), '--genesis', bad, '--port', '0', '--rpc-port', '0', '--seeds', 'none']);
+  assert.equal(malformed.code, 1);
+  assert.match(malformed.stderr, /is not valid JSON/);
+  assert.equal(malformed.stderr.trim().split('\n').length, 1);
+  const wrong = join(tmp.path, 'wrong.json');
+  await writeFile(wrong, JSON.stringify({ ...testGenesisJson(), bits: 'easy' }));
+  const invalid = await runCli(NODE, ['--datadir', join(tmp.path, 'd'), '--genesis', wrong, '--port', '0', '--rpc-port', '0', '--seeds', 'none']);
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.stderr, /"bits" must be a hex string/);
+});
+
+test('SIGTERM shuts down cleanly; the datadir then refuses another genesis', { timeout: 60_000 }, async () => {
+  const tmp = await makeTmpDir('minichain-cli-');
+  cleanups.push(tmp.remove);
+  const genesis = join(tmp.path, 'test-genesis.json');
+  await writeFile(genesis, JSON.stringify(testGenesisJson()));
+  const datadir = join(tmp.path, 'data');
+  const child = spawn(process.execPath, [NODE, '--datadir', datadir, '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none', '--mine', '--mine-duty', '0.2'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  await waitFor(() => out.includes('minichain node started') || child.exitCode !== null, 30_000, 'node start');
+  assert.match(out, /"nodeId":"0[23][0-9a-f]{64}"/);
+  await waitFor(() => out.includes('mined block') || child.exitCode !== null, 30_000, 'a mined block');
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, out);
+  assert.match(out, /stopped cleanly/);
+  const other = await runCli(NODE, ['--datadir', datadir, '--port', '0', '--rpc-port', '0', '--seeds', 'none']);
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /belongs to another chain/);
+});
