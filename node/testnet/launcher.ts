@@ -94,7 +94,9 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
       const args = [mainJs, '--datadir', datadir, '--port', String(port), '--log-level', opts.logLevel ?? 'info', ...(opts.extraArgs ?? [])];
       const miner = minerSet.has(i);
       if (miner) args.push('--mine', '--mine-duty', String(opts.mineDuty ?? 0.3));
-      const child = spawn(process.execPath, args, { stdio: ['ignore', logFile.fd, logFile.fd] });
+      // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each node
+      // once, by PID, so every node gets exactly one SIGTERM and shuts down cleanly.
+      const child = spawn(process.execPath, args, { stdio: ['ignore', logFile.fd, logFile.fd], detached: true });
       await logFile.close();
       nodes.push({ index: i + 1, p2p: `ws://127.0.0.1:${port}`, rpc: `http://127.0.0.1:${port + RPC_PORT_OFFSET}`, pid: child.pid!, datadir, miner, process: child });
     }
