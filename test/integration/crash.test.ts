@@ -11,21 +11,11 @@ import { Chain } from '../../node/chain/chain.js';
 import { testParams } from '../helpers/chain-fixtures.js';
 import { checkLedgerConsistent } from '../helpers/ledger-check.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
+import { seededRandom as prng } from '../helpers/prng.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/crash-child.js', import.meta.url));
 const KILLS = 24;
 
-/** Small deterministic PRNG (mulberry32) so a failing schedule can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test(`ledger survives ${KILLS} SIGKILLs during block import and reorgs`, { timeout: 240_000 }, async (t) => {
   const tmp = await makeTmpDir('minichain-crash-');

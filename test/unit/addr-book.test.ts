@@ -6,23 +6,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddrBook, type AddrBookOptions, type AddrEntry, backoffMs, isLoopbackHost, peerKey } from '../../node/p2p/addr-book.js';
 import { isNodeError } from '../../node/core/errors.js';
+import { seededRandom as seeded } from '../helpers/prng.js';
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 
-/** mulberry32: a small seeded PRNG so every run picks the same addresses. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function nodeId(i: number): string {
   return (i % 2 === 0 ? '02' : '03') + i.toString(16).padStart(64, '0');

@@ -19,6 +19,7 @@ import {
 } from '../../node/p2p/protocol/messages.js';
 import { MAX_FRAME_BYTES } from '../../node/p2p/transport/connection.js';
 import { A, TX_HASH, sampleMessages, sampleTx, toJson } from '../helpers/p2p-fixtures.js';
+import { seededRandom as prng } from '../helpers/prng.js';
 
 interface Vectors {
   valid: { name: string; type: string; message: unknown; hex: string }[];
@@ -146,17 +147,6 @@ test('getblocks: an all-zero stop hash on the wire is "no stop hash"', () => {
   assert.deepEqual(encodeMessage({ type: 'getblocks', locator: [], stopHash: new Uint8Array(32) }), bytes);
 });
 
-/** mulberry32: a tiny seeded PRNG so a failing fuzz case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
   const b = Array.from(src);
