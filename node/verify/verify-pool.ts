@@ -42,7 +42,7 @@ export interface VerifyReply {
 export interface VerifyPoolOptions {
   /** Worker threads; default min(2, available cores). */
   threads?: number;
-  /** Batches with fewer jobs are verified on the calling thread; default 32. */
+  /** Batches with fewer jobs are verified on the calling thread; default 4. */
   inlineBelow?: number;
   /** Calls allowed to wait for the workers before verifyAll rejects; default 256. */
   maxQueued?: number;
@@ -50,7 +50,11 @@ export interface VerifyPoolOptions {
   workerUrl?: URL;
 }
 
-const DEFAULT_INLINE_BELOW = 32;
+/**
+ * At ~1 ms per OpenSSL check a worker round trip (~0.1 ms) pays off from a handful of signatures, and it
+ * frees the event loop for the network meanwhile (measured: sync of 5-tx blocks 153 -> 180 blocks/s).
+ */
+const DEFAULT_INLINE_BELOW = 4;
 const DEFAULT_MAX_QUEUED = 256;
 
 interface Chunk {
