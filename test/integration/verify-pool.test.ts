@@ -102,7 +102,7 @@ test('the empty batch resolves to an empty array', async () => {
 
 test('a small batch is verified inline, without touching the workers', async () => {
   // Every worker of this pool would die on any message; a correct inline answer proves none was used.
-  const pool = makePool({ threads: 1, workerUrl: STUB_WORKER });
+  const pool = makePool({ threads: 1, workerUrl: STUB_WORKER, inlineBelow: 32 });
   const { jobs } = mixedBatch(10);
   jobs[3] = { ...jobs[3]!, msg: new Uint8Array(32).fill(0xee) }; // also invalidates job 3
   assert.deepEqual(await pool.verifyAll(jobs), [false, true, true, false, true, true, true, false, true, false]);
