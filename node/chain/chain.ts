@@ -11,6 +11,7 @@ import { fromHex, toHex } from '../core/bytes.js';
 import { BODY_MISMATCH_REASONS, SanityResult, checkBlockContext, checkBlockSanity, connectBlockState } from '../core/check-block.js';
 import { NodeError } from '../core/errors.js';
 import { ChainParams } from '../core/params.js';
+import { workOf } from '../core/pow.js';
 import { Account, MapStateView, StateOverlay } from '../core/state-view.js';
 import { txId, txSender } from '../core/tx.js';
 import { Rejection, Verdict, ok, reject } from '../core/verdict.js';
@@ -258,8 +259,10 @@ export class Chain extends EventEmitter {
       now: this.clock(),
     });
     if (!ctx.ok) return ctx;
-    const node = this.index.add(hash, block.header, BlockStatus.Valid);
-    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work: node.work, status: BlockStatus.Valid });
+    // Store first, index second: if the write fails (a full disk), memory still matches the disk.
+    const work = parent.work + workOf(block.header.bits);
+    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work, status: BlockStatus.Valid });
+    const node = this.index.add(hash, block.header, BlockStatus.Valid, work);
     this.remember(hex, { block, sanity: sanity.value });
     touched.set(hex, block);
     const tipBefore = this.index.tip;
