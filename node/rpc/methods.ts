@@ -113,10 +113,13 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
   m.set('getTransaction', async ([id]) => {
     const hash = hashParam(id, 'id');
     const hex = toHex(hash);
-    const pending = mempool.get(hex);
-    if (pending) return { id: hex, status: 'pending', tx: txToJson(pending, hash) };
+    // The ledger first: right after a block connects, the mempool may not have dropped the tx yet.
     const loc = await chain.getTxLocation(hash);
-    if (!loc) throw notFound('tx-not-found', `transaction not found: ${hex}`);
+    if (!loc) {
+      const pending = mempool.get(hex);
+      if (pending) return { id: hex, status: 'pending', tx: txToJson(pending, hash) };
+      throw notFound('tx-not-found', `transaction not found: ${hex}`);
+    }
     const block = await chain.getBlock(loc.blockHash);
     const tx = block?.txs[loc.position];
     if (!tx) throw new Error(`tx index points at a missing block ${toHex(loc.blockHash)}`);
