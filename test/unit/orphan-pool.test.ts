@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { OrphanPool } from '../../node/chain/orphan-pool.js';
 import { blockHash, blockSize } from '../../node/core/block.js';
 import { toHex } from '../../node/core/bytes.js';
-import { makeBlock, testParams } from '../helpers/chain-fixtures.js';
+import { ParentRef, makeBlock, testParams } from '../helpers/chain-fixtures.js';
 
 const params = testParams();
 
 function chainOf(n: number, salt: number) {
   const out = [];
-  let parent = { hash: new Uint8Array(32).fill(salt), height: 10, timestamp: params.genesisTimestamp };
+  let parent: ParentRef = { hash: new Uint8Array(32).fill(salt), height: 10, timestamp: params.genesisTimestamp };
   for (let i = 0; i < n; i++) {
     const b = makeBlock(params, parent, []);
     out.push(b);
