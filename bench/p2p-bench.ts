@@ -16,14 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chain, TipChange } from '../node/chain/chain.js';
 import { Mempool } from '../node/chain/mempool.js';
+import { ChainState, openChainState } from '../node/chain-state.js';
 import { Block, blockHash } from '../node/core/block.js';
 import { toHex } from '../node/core/bytes.js';
 import { ChainParams } from '../node/core/params.js';
 import { Tx } from '../node/core/tx.js';
 import { loadOrCreateNodeKey } from '../node/p2p/node-key.js';
 import { P2PNode } from '../node/p2p/p2p-node.js';
-import { fastVerifier } from '../node/verify/fast-verifier.js';
-import { SigCache } from '../node/verify/sig-cache.js';
 import { VerifyPool } from '../node/verify/verify-pool.js';
 import { COIN, DEV, makeBlock, makeTx, testParams } from '../test/helpers/chain-fixtures.js';
 
@@ -57,15 +56,12 @@ interface BenchNode {
 }
 
 /** Chain + mempool + P2P wired as FullNode.start does (without RPC and miner). */
-async function startNode(root: string, name: string, params: ChainParams, pool: VerifyPool, seeds: string[], existing?: Chain): Promise<BenchNode> {
+async function startNode(root: string, name: string, params: ChainParams, pool: VerifyPool, seeds: string[], existing?: ChainState): Promise<BenchNode> {
   const dir = join(root, name);
-  const sigCache = new SigCache(200_000);
-  const chain = existing ?? (await Chain.open({ dir: join(dir, 'chain'), params, verifier: pool, sigCache }));
-  const mempool = new Mempool({ chain, verifier: fastVerifier, sigCache });
+  const state = existing ?? (await openChainState({ dir: join(dir, 'chain'), params, verifier: pool }));
+  const { chain, mempool } = state;
   const nodeKey = await loadOrCreateNodeKey(dir);
   const p2p = new P2PNode({ chain, mempool, nodeKey, datadir: dir, host: HOST, port: 0, seeds });
-  const onTip = (change: TipChange) => void mempool.onTipChanged(change).catch(() => undefined);
-  chain.on('tip', onTip);
   const { port } = await p2p.start();
   let stopping: Promise<void> | undefined;
   return {
@@ -76,9 +72,8 @@ async function startNode(root: string, name: string, params: ChainParams, pool: 
     url: `ws://${HOST}:${port}`,
     stop: () =>
       (stopping ??= (async () => {
-        chain.off('tip', onTip);
         await p2p.stop().catch(() => undefined);
-        await chain.close().catch(() => undefined);
+        await state.close().catch(() => undefined);
       })()),
   };
 }
@@ -213,24 +208,25 @@ export async function benchSync(root: string, params: ChainParams, pool: VerifyP
   log(`  built ${SYNC_BLOCKS} blocks x ${TXS_PER_BLOCK} txs in ${Math.round(performance.now() - t0)} ms`);
 
   // (a) The same blocks connected locally into a fresh chain: validation and storage alone.
-  const local = await Chain.open({ dir: join(root, 'sync-local', 'chain'), params, verifier: pool, sigCache: new SigCache(200_000) });
+  const local = await openChainState({ dir: join(root, 'sync-local', 'chain'), params, verifier: pool });
   let localMs: number;
   try {
     const t = performance.now();
-    await connectAll(local, blocks);
+    await connectAll(local.chain, blocks);
     localMs = performance.now() - t;
   } finally {
     await local.close();
   }
 
   // (b) The source holds the blocks; a fresh node connected only to it syncs them over the network.
-  const sourceChain = await Chain.open({ dir: join(root, 'sync-source', 'chain'), params, verifier: pool, sigCache: new SigCache(200_000) });
+  const sourceState = await openChainState({ dir: join(root, 'sync-source', 'chain'), params, verifier: pool });
+  const sourceChain = sourceState.chain;
   let source: BenchNode | undefined;
   let fresh: BenchNode | undefined;
   let netMs: number;
   try {
     await connectAll(sourceChain, blocks);
-    source = await startNode(root, 'sync-source', params, pool, [], sourceChain);
+    source = await startNode(root, 'sync-source', params, pool, [], sourceState);
     const tipHex = sourceChain.tip.hashHex;
     const t = performance.now();
     fresh = await startNode(root, 'sync-fresh', params, pool, [source.url]);
@@ -240,7 +236,7 @@ export async function benchSync(root: string, params: ChainParams, pool: VerifyP
   } finally {
     await fresh?.stop();
     if (source) await source.stop();
-    else await sourceChain.close();
+    else await sourceState.close();
   }
   const syncLocalBlocksPerSec = SYNC_BLOCKS / (localMs / 1000);
   const syncBlocksPerSec = SYNC_BLOCKS / (netMs / 1000);

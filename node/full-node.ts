@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Chain } from './chain/chain.js';
 import { Mempool } from './chain/mempool.js';
+import { openChainState } from './chain-state.js';
 import { decodeAddress, encodeAddress } from './core/address.js';
 import { Block } from './core/block.js';
 import { fromHex, toHex } from './core/bytes.js';
@@ -20,8 +21,6 @@ import { loadOrCreateNodeKey, NodeKey } from './p2p/node-key.js';
 import { P2PNode } from './p2p/p2p-node.js';
 import { makeMethods } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';
-import { fastVerifier } from './verify/fast-verifier.js';
-import { SigCache } from './verify/sig-cache.js';
 import { VerifyPool } from './verify/verify-pool.js';
 import { NodeConfig } from './config.js';
 import { packageVersion } from './paths.js';
@@ -53,10 +52,9 @@ export class FullNode {
     try {
       const pool = VerifyPool.create();
       cleanup.push(() => pool.close());
-      const sigCache = new SigCache(200_000);
-      const chain = await Chain.open({ dir: join(config.datadir, 'chain'), params, verifier: pool, sigCache, log: log.child({ mod: 'chain' }) });
-      cleanup.push(() => chain.close());
-      const mempool = new Mempool({ chain, verifier: fastVerifier, sigCache });
+      const state = await openChainState({ dir: join(config.datadir, 'chain'), params, verifier: pool, log });
+      cleanup.push(() => state.close());
+      const { chain, mempool } = state;
       const nodeKey = await loadOrCreateNodeKey(config.datadir);
       const p2p = new P2PNode({
         chain,
@@ -89,10 +87,7 @@ export class FullNode {
       await rpc.start(config.rpcHost, config.rpcPort);
       cleanup.push(() => rpc.stop());
       (node as { rpc: RpcServer }).rpc = rpc;
-      chain.on('tip', (change) => {
-        void mempool.onTipChanged(change).catch((e) => log.error({ err: e }, 'mempool update failed'));
-        node.miner?.onTipChanged();
-      });
+      chain.on('tip', () => node.miner?.onTipChanged());
       if (config.mine) await node.startMining();
       return node;
     } catch (e) {

@@ -22,10 +22,9 @@ import { Log, silentLog } from '../../node/log.js';
 import { createLogger } from '../../node/logger.js';
 import { loadOrCreateNodeKey } from '../../node/p2p/node-key.js';
 import { P2PNode, P2PNodeOptions } from '../../node/p2p/p2p-node.js';
-import { fastVerifier } from '../../node/verify/fast-verifier.js';
-import { SigCache } from '../../node/verify/sig-cache.js';
 import { makeBlock, testParams } from './chain-fixtures.js';
 import { waitFor } from './wait-for.js';
+import { openChainState } from '../../node/chain-state.js';
 
 export interface TestNode {
   name: string;
@@ -64,9 +63,8 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
   dirs.add(datadir);
   const params = opts.params ?? testParams();
   const log = opts.log ?? testLog(name);
-  const chain = await Chain.open({ dir: join(datadir, 'chain'), params, log: log.child({ mod: 'chain' }) });
-  const mempool = new Mempool({ chain, verifier: fastVerifier, sigCache: new SigCache(10_000) });
-  chain.on('tip', (c) => void mempool.onTipChanged(c).catch((e) => log.error({ err: e }, 'mempool update failed')));
+  const state = await openChainState({ dir: join(datadir, 'chain'), params, log, sigCacheSize: 10_000 });
+  const { chain, mempool } = state;
   const nodeKey = await loadOrCreateNodeKey(datadir);
   const { name: _n, params: _p, datadir: _d, ...p2pOpts } = opts;
   const p2p = new P2PNode({
@@ -86,7 +84,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
   try {
     await p2p.start();
   } catch (e) {
-    await chain.close();
+    await state.close();
     throw e;
   }
   let stopped = false;
@@ -102,7 +100,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     stop() {
       stopping ??= (async () => {
         await p2p.stop();
-        await chain.close();
+        await state.close();
         stopped = true;
       })();
       return stopping;

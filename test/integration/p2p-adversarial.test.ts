@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Chain, TipChange } from '../../node/chain/chain.js';
+import { Chain } from '../../node/chain/chain.js';
 import { Mempool } from '../../node/chain/mempool.js';
 import { Block, blockHash, computeMerkleRoot } from '../../node/core/block.js';
 import { fromHex, toHex } from '../../node/core/bytes.js';
@@ -27,8 +27,6 @@ import { ADDR_BOOK_DEFAULTS } from '../../node/p2p/addr-book.js';
 import { loadOrCreateNodeKey } from '../../node/p2p/node-key.js';
 import { P2PNode } from '../../node/p2p/p2p-node.js';
 import { MAX_ADDR, MAX_INV, MAX_MESSAGE_BYTES, Message, WireAddr, encodeMessage } from '../../node/p2p/protocol/messages.js';
-import { fastVerifier } from '../../node/verify/fast-verifier.js';
-import { SigCache } from '../../node/verify/sig-cache.js';
 import { VerifyPool } from '../../node/verify/verify-pool.js';
 import { DEV, makeBlock, makeTx, solve, testParams } from '../helpers/chain-fixtures.js';
 import { stateToObject } from '../helpers/ledger-check.js';
@@ -36,6 +34,7 @@ import { RawPeer } from '../helpers/raw-peer.js';
 import { signHelloProof } from '../../node/p2p/protocol/handshake.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { openChainState } from '../../node/chain-state.js';
 
 const HOST = '127.0.0.1';
 /** Every test awaits network events: a bug must fail the test, not hang the run. */
@@ -79,16 +78,13 @@ let honest: TestNode;
 /** Chain + mempool + P2P wired as FullNode.start does (no RPC, no miner). */
 async function startNode(name: string, seeds: string[]): Promise<TestNode> {
   const dir = join(tmp.path, name);
-  const sigCache = new SigCache(200_000);
-  const chain = await Chain.open({ dir: join(dir, 'chain'), params, verifier: pool, sigCache });
-  const mempool = new Mempool({ chain, verifier: fastVerifier, sigCache });
+  const state = await openChainState({ dir: join(dir, 'chain'), params, verifier: pool });
+  const { chain, mempool } = state;
   const nodeKey = await loadOrCreateNodeKey(dir);
   const logs: LogLine[] = [];
   const p2p = new P2PNode({ chain, mempool, nodeKey, datadir: dir, host: HOST, port: 0, seeds, log: captureLog(logs, { node: name }) });
   const bans: { nodeId: string; reason: string }[] = [];
   p2p.on('peer-banned', (info: { nodeId: string; reason: string }) => bans.push(info));
-  const onTip = (change: TipChange) => void mempool.onTipChanged(change).catch((e: unknown) => logs.push({ level: 'error', msg: 'mempool update failed', fields: { err: e } }));
-  chain.on('tip', onTip);
   const { port } = await p2p.start();
   let stopping: Promise<void> | undefined;
   return {
@@ -101,9 +97,8 @@ async function startNode(name: string, seeds: string[]): Promise<TestNode> {
     bans,
     stop: () =>
       (stopping ??= (async () => {
-        chain.off('tip', onTip);
         await p2p.stop();
-        await chain.close();
+        await state.close();
       })()),
   };
 }

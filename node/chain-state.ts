@@ -1,0 +1,52 @@
+/**
+ * The validated state of a node: the chain (ledger) and the mempool, sharing one signature cache, with
+ * the mempool following every tip change. FullNode, the P2P test harness and the benchmarks all build
+ * their nodes through here, so what is tested and measured is wired exactly like what runs.
+ */
+import { Chain } from './chain/chain.js';
+import { Mempool } from './chain/mempool.js';
+import { BatchSignatureVerifier } from './chain/sig-check.js';
+import { ChainParams } from './core/params.js';
+import { Log, silentLog } from './log.js';
+import { fastVerifier } from './verify/fast-verifier.js';
+import { SigCache } from './verify/sig-cache.js';
+
+export interface ChainStateOptions {
+  dir: string;
+  params: ChainParams;
+  /** Block signature checks; the worker pool in production, inline when omitted. */
+  verifier?: BatchSignatureVerifier;
+  sigCacheSize?: number;
+  log?: Log;
+  clock?: () => number;
+}
+
+export interface ChainState {
+  chain: Chain;
+  mempool: Mempool;
+  sigCache: SigCache;
+  /** Detaches the mempool and closes the chain database. */
+  close(): Promise<void>;
+}
+
+/** @throws NodeError STORAGE_LOCKED / STORAGE_WRONG_GENESIS / STORAGE_CORRUPT from Chain.open */
+export async function openChainState(o: ChainStateOptions): Promise<ChainState> {
+  const log = o.log ?? silentLog;
+  const sigCache = new SigCache(o.sigCacheSize ?? 200_000);
+  const chain = await Chain.open({ dir: o.dir, params: o.params, verifier: o.verifier, sigCache, log: log.child({ mod: 'chain' }), clock: o.clock });
+  const mempool = new Mempool({ chain, verifier: fastVerifier, sigCache });
+  const onTip = (change: Parameters<Mempool['onTipChanged']>[0]) =>
+    void mempool.onTipChanged(change).catch((e: unknown) => log.error({ err: e }, 'mempool update failed'));
+  chain.on('tip', onTip);
+  let closing: Promise<void> | undefined;
+  return {
+    chain,
+    mempool,
+    sigCache,
+    close: () =>
+      (closing ??= (async () => {
+        chain.off('tip', onTip);
+        await chain.close();
+      })()),
+  };
+}
