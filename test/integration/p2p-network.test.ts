@@ -96,3 +96,20 @@ test('with every seed stopped, the other nodes stay connected and keep relaying'
   await waitForTip(others, hashHexOf(b!), 20_000, 'block after the seeds left');
   for (const n of others) assert.equal(n.p2p.stats.duplicateBlockBodies, 0, `${n.name}: no duplicate block body`);
 });
+
+test('with every seed down, a restarted non-seed node reconnects from its peer database alone', async () => {
+  const old = others[2]!;
+  await old.stop();
+  // Its seed list still names the (now dead) seeds: they fail, the peer database carries it.
+  const restarted = await startTestNode({ name: 'node2-restarted', params, datadir: old.datadir, seeds: seeds.map((s) => s.url) });
+  others[2] = restarted;
+  const ids = new Set(others.map((n) => n.nodeId));
+  await waitForNet(
+    () => restarted.p2p.peers().some((p) => ids.has(p.nodeId)),
+    20_000,
+    'the restarted node to reach a non-seed peer',
+    () => describeNet(others),
+  );
+  const [b] = await mineOn(others[0]!, 1);
+  await waitForTip(others, hashHexOf(b!), 20_000, 'block after the restart');
+});
