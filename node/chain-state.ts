@@ -25,6 +25,8 @@ export interface ChainState {
   chain: Chain;
   mempool: Mempool;
   sigCache: SigCache;
+  /** Signatures the mempool verified (cache misses on entry; read by metrics). */
+  readonly sigChecks: { mempool: number };
   /** Detaches the mempool and closes the chain database. */
   close(): Promise<void>;
 }
@@ -34,7 +36,9 @@ export async function openChainState(o: ChainStateOptions): Promise<ChainState> 
   const log = o.log ?? silentLog;
   const sigCache = new SigCache(o.sigCacheSize ?? 200_000);
   const chain = await Chain.open({ dir: o.dir, params: o.params, verifier: o.verifier, sigCache, log: log.child({ mod: 'chain' }), clock: o.clock });
-  const mempool = new Mempool({ chain, verifier: fastVerifier, sigCache });
+  const sigChecks = { mempool: 0 };
+  const verifier = { verify: (msg: Uint8Array, sig: Uint8Array, pub: Uint8Array) => (sigChecks.mempool++, fastVerifier.verify(msg, sig, pub)) };
+  const mempool = new Mempool({ chain, verifier, sigCache });
   const onTip = (change: Parameters<Mempool['onTipChanged']>[0]) =>
     void mempool.onTipChanged(change).catch((e: unknown) => log.error({ err: e }, 'mempool update failed'));
   chain.on('tip', onTip);
@@ -43,6 +47,7 @@ export async function openChainState(o: ChainStateOptions): Promise<ChainState> 
     chain,
     mempool,
     sigCache,
+    sigChecks,
     close: () =>
       (closing ??= (async () => {
         chain.off('tip', onTip);

@@ -21,6 +21,7 @@ import { loadOrCreateNodeKey, NodeKey } from './p2p/node-key.js';
 import { P2PNode } from './p2p/p2p-node.js';
 import { makeMethods } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
 import { VerifyPool } from './verify/verify-pool.js';
 import { NodeConfig } from './config.js';
 import { packageVersion } from './paths.js';
@@ -69,6 +70,10 @@ export class FullNode {
         maxInbound: config.maxInbound,
         refreshIntervalMs: config.refreshIntervalMs,
       });
+      // Prometheus metrics, served on the RPC port at GET /metrics.
+      const metrics = new NodeMetrics();
+      metrics.attach({ chain, mempool, p2p, sigCache: state.sigCache, sigChecks: () => ({ block: pool.verified, mempool: state.sigChecks.mempool }) });
+      cleanup.push(async () => metrics.detach());
       await p2p.start();
       cleanup.push(() => p2p.stop());
       const node: FullNode = new FullNode(config, params, chain, mempool, p2p, undefined as unknown as RpcServer, nodeKey, pool, log);
@@ -83,6 +88,7 @@ export class FullNode {
           submitTx: async (tx) => mempool.acceptTx(tx),
         }),
         log.child({ mod: 'rpc' }),
+        metrics,
       );
       await rpc.start(config.rpcHost, config.rpcPort);
       cleanup.push(() => rpc.stop());

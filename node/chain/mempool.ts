@@ -62,6 +62,8 @@ export type MempoolEvents = {
   /** A transaction accepted by acceptTx (not re-admissions after a reorg: peers already saw those). */
   tx: [tx: Tx, idHex: string];
   removed: [idHexes: string[], reason: RemovalReason];
+  /** A transaction acceptTx refused (any source: RPC or a peer), with the verdict's reason. */
+  rejected: [reason: string];
 };
 
 export interface TipChange {
@@ -138,7 +140,10 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * @throws whatever the chain view throws (storage errors), never for invalid input.
    */
   acceptTx(tx: Tx): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    return this.serialize(() => this.admit(tx));
+    return this.serialize(() => this.admit(tx)).then((v) => {
+      if (!v.ok) this.emit('rejected', v.reason);
+      return v;
+    });
   }
 
   /**

@@ -40,6 +40,7 @@ import { LocalNode, Peer } from './protocol/peer.js';
 import { Relay } from './protocol/relay.js';
 import { Sync } from './protocol/sync.js';
 import { DEFAULT_MAX_PENDING_HANDSHAKES, Listener } from './transport/listener.js';
+import type { Connection } from './transport/connection.js';
 
 export type { P2PStats } from './protocol/context.js';
 
@@ -110,6 +111,8 @@ export type P2PEvents = {
   /** Any connection closing; nodeId is null when the peer never sent a valid hello. */
   'peer-disconnected': [info: { nodeId: string | null; reason: string; address: string }];
   'peer-banned': [info: { nodeId: string; reason: string }];
+  /** A peer's connection once its handshake completed (metrics tap its frames). */
+  'peer-connection': [conn: Connection];
 };
 
 export class P2PNode extends EventEmitter<P2PEvents> {
@@ -308,6 +311,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       this.emit('peer-connected', { nodeId: peer.nodeIdHex!, address: `${peer.host}:${peer.remotePort}`, direction: peer.direction });
       sync.maybeStart();
       relay.trickleMempool(peer);
+      this.emit('peer-connection', peer.conn);
     });
     manager.on('closed', (peer, info) => {
       relay.removePeer(peer);

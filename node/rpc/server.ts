@@ -12,6 +12,12 @@ export const MAX_BATCH = 100;
 
 export type RpcHandler = (params: unknown[]) => Promise<unknown> | unknown;
 
+/** GET /metrics: the Prometheus text exposition and its content type. */
+export interface MetricsEndpoint {
+  contentType: string;
+  text(): Promise<string>;
+}
+
 interface Reply {
   jsonrpc: '2.0';
   id: string | number | null;
@@ -23,7 +29,11 @@ export class RpcServer {
   private server: http.Server | undefined;
   port = 0;
 
-  constructor(private readonly methods: ReadonlyMap<string, RpcHandler>, private readonly log: Log = silentLog) {}
+  constructor(
+    private readonly methods: ReadonlyMap<string, RpcHandler>,
+    private readonly log: Log = silentLog,
+    private readonly metrics?: MetricsEndpoint,
+  ) {}
 
   /** @throws NodeError CONFIG_ERROR when the port is taken. */
   async start(host: string, port: number): Promise<number> {
@@ -56,6 +66,11 @@ export class RpcServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Prometheus scrape (must pass the same Host/Origin checks as JSON-RPC once those exist).
+    if (this.metrics && (req.method === 'GET' || req.method === 'HEAD') && req.url?.split('?')[0] === '/metrics') {
+      await this.serveMetrics(this.metrics, req, res);
+      return;
+    }
     if (req.method !== 'POST') {
       res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('minichain JSON-RPC: use POST\n');
       return;
@@ -92,6 +107,16 @@ export class RpcServer {
     const reply = await this.dispatch(parsed);
     if (reply) send(res, 200, reply);
     else res.writeHead(204).end();
+  }
+
+  private async serveMetrics(m: MetricsEndpoint, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const text = await m.text();
+      res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(text) }).end(req.method === 'HEAD' ? undefined : text);
+    } catch (e) {
+      this.log.error({ err: e }, 'metrics collection failed');
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
+    }
   }
 
   /** One request; returns undefined for a notification (no id). */

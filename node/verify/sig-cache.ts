@@ -11,6 +11,9 @@ import { NodeError } from '../core/errors.js';
 
 export class SigCache {
   private readonly entries = new Set<string>();
+  /** Lookups that found / did not find the key (read by metrics). */
+  hits = 0;
+  misses = 0;
 
   /** @throws NodeError INVALID_ARGUMENT unless maxEntries is an integer >= 1. */
   constructor(private readonly maxEntries = 100_000) {
@@ -20,7 +23,10 @@ export class SigCache {
 
   /** A read: it does not refresh the entry, so lookups cannot be used to keep an entry alive. */
   has(key: string): boolean {
-    return this.entries.has(key);
+    const hit = this.entries.has(key);
+    if (hit) this.hits++;
+    else this.misses++;
+    return hit;
   }
 
   /** Adds `key` as the newest entry (re-adding moves it to newest), evicting the oldest when full. */

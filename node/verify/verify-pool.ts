@@ -85,6 +85,8 @@ export class VerifyPool {
   private readonly queue: Call[] = [];
   private nextId = 1;
   private closed = false;
+  /** Signatures submitted to verifyAll since start (read by metrics). */
+  verified = 0;
 
   private constructor(
     private readonly threads: number,
@@ -117,6 +119,7 @@ export class VerifyPool {
    */
   verifyAll(jobs: readonly VerifyJob[]): Promise<boolean[]> {
     if (this.closed) return Promise.reject(new NodeError('ABORTED', 'verify pool is closed'));
+    this.verified += jobs.length;
     if (jobs.length < this.inlineBelow) return Promise.resolve(jobs.map((j) => verifyFast(j.msg, j.sig, j.publicKey)));
     const results = new Array<boolean>(jobs.length).fill(false);
     const packable: number[] = [];

@@ -80,6 +80,8 @@ export interface ConnectionOptions extends ConnectionLimits {
 type ConnectionEvents = {
   frame: [frame: Uint8Array];
   close: [info: CloseInfo];
+  /** A frame handed to the socket (metrics count messages and bytes out by type). */
+  sent: [frame: Uint8Array];
 };
 
 let nextId = 1;
@@ -186,6 +188,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.ws.send(bytes, { binary: true });
     this.framesOut++;
     this.bytesOut += bytes.length;
+    this.emit('sent', bytes);
     return true;
   }
 
