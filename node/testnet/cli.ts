@@ -8,6 +8,7 @@ import { loadGenesis } from '../config.js';
 import { bundledGenesisPath, packageVersion } from '../paths.js';
 import { startTestnet } from './launcher.js';
 import { statusTable } from './status.js';
+import { startTestnetDashboard, TestnetDashboard } from './dashboard-hook.js';
 
 const program = new Command('minichain-testnet')
   .description('Start N minichain nodes on loopback that discover each other from the hard-coded seeds')
@@ -17,6 +18,8 @@ const program = new Command('minichain-testnet')
   .option('--dir <dir>', 'directory for the datadirs, nodes.json and accounts.json', './.testnet')
   .option('--reset', 'delete the directory first and start from genesis', false)
   .option('--mine-duty <fraction>', 'fraction of a core each miner uses', '0.3')
+  .option('--dashboard-port <port>', 'port of the live dashboard on 127.0.0.1', '7000')
+  .option('--no-dashboard', 'do not start the live dashboard')
   .showHelpAfterError();
 
 function int(text: string, what: string, min: number, max: number): number {
@@ -32,12 +35,22 @@ async function main(): Promise<void> {
   const miners = int(o.miners, '--miners', 0, nodes);
   const params = await loadGenesis(bundledGenesisPath());
   process.stdout.write(`starting ${nodes} nodes (${miners} mining) in ${o.dir} ...\n`);
+  const dashboardPort = o.dashboard ? int(o.dashboardPort, '--dashboard-port', 0, 65535) : -1;
   const net = await startTestnet({ nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty) }, params);
   const out: string[] = [];
   out.push('', 'Dev accounts (PUBLIC keys from genesis.json: never use them for real value):');
   net.accounts.forEach((a, i) => out.push(`  (${i}) ${a.address}  private key ${a.privateKey}`));
   out.push('', 'Nodes:');
   for (const n of net.nodes) out.push(`  node${n.index}  p2p ${n.p2p}  rpc ${n.rpc}  pid ${n.pid}${n.miner ? '  (miner)' : ''}  log ${n.datadir}/node.log`);
+  let dashboard: TestnetDashboard | undefined;
+  if (dashboardPort >= 0) {
+    try {
+      dashboard = await startTestnetDashboard(net, { port: dashboardPort });
+      out.push('', `Dashboard: ${dashboard.url}  (live peer graph, tips, block tree; --no-dashboard to skip)`);
+    } catch (e) {
+      out.push('', `Dashboard not started: ${(e as Error).message}`);
+    }
+  }
   out.push('', `Wrote ${net.dir}/nodes.json and ${net.dir}/accounts.json. Try, in another terminal:`);
   out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- import ${net.accounts[0]?.privateKey ?? '<key>'} --name dev0`);
   out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
@@ -62,6 +75,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
+    void dashboard?.stop();
     process.stdout.write(`\n${sig}: stopping ${net.nodes.length} nodes ...\n`);
     void net.stop().then(() => {
       process.stdout.write(`stopped; data kept in ${net.dir}\n`);

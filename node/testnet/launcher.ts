@@ -20,6 +20,8 @@ export interface TestnetOptions {
   dir: string;
   reset?: boolean;
   basePort?: number;
+  /** RPC port = P2P port + this (default RPC_PORT_OFFSET, 1000). */
+  rpcPortOffset?: number;
   /** Fraction of a core each miner uses. */
   mineDuty?: number;
   /** Extra arguments for every node (e.g. a faster --refresh-interval in tests). */
@@ -91,14 +93,15 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
       const datadir = join(dir, `node${i + 1}`);
       await mkdir(datadir, { recursive: true });
       const logFile = await open(join(datadir, 'node.log'), 'a');
-      const args = [mainJs, '--datadir', datadir, '--port', String(port), '--log-level', opts.logLevel ?? 'info', ...(opts.extraArgs ?? [])];
+      const rpcPort = port + (opts.rpcPortOffset ?? RPC_PORT_OFFSET);
+      const args = [mainJs, '--datadir', datadir, '--port', String(port), '--rpc-port', String(rpcPort), '--log-level', opts.logLevel ?? 'info', ...(opts.extraArgs ?? [])];
       const miner = minerSet.has(i);
       if (miner) args.push('--mine', '--mine-duty', String(opts.mineDuty ?? 0.3));
       // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each node
       // once, by PID, so every node gets exactly one SIGTERM and shuts down cleanly.
       const child = spawn(process.execPath, args, { stdio: ['ignore', logFile.fd, logFile.fd], detached: true });
       await logFile.close();
-      nodes.push({ index: i + 1, p2p: `ws://127.0.0.1:${port}`, rpc: `http://127.0.0.1:${port + RPC_PORT_OFFSET}`, pid: child.pid!, datadir, miner, process: child });
+      nodes.push({ index: i + 1, p2p: `ws://127.0.0.1:${port}`, rpc: `http://127.0.0.1:${rpcPort}`, pid: child.pid!, datadir, miner, process: child });
     }
     await Promise.all(nodes.map((n) => waitForRpc(n)));
     await writeFile(join(dir, 'nodes.json'), JSON.stringify(nodes.map(({ p2p, rpc, pid, datadir, miner }) => ({ p2p, rpc, pid, datadir, miner })), null, 2) + '\n');

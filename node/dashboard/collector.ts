@@ -1,0 +1,375 @@
+/**
+ * What the dashboard shows, gathered from the nodes themselves: every poll asks each node's RPC for
+ * getInfo and getPeers (and every few polls scrapes its /metrics), follows new tips back through
+ * getBlock into a shared block tree, and turns the differences between polls into events (a node
+ * exited or stopped answering, a reorg of depth d, a ban with its reason). The result is one JSON
+ * snapshot per poll, pushed to the browser by server.ts.
+ *
+ * Bounds: one poll in flight at a time; each RPC call times out; the block tree keeps at most
+ * MAX_BLOCKS blocks (the lowest heights are evicted first); at most MAX_WALK blocks are fetched per
+ * node per poll; the event list keeps the newest MAX_EVENTS. Imports only the RPC client and the
+ * metrics parser: the node does not depend on the dashboard, and the dashboard only talks to nodes
+ * over their public RPC.
+ */
+import { EventEmitter } from 'node:events';
+import { rpcCall } from '../rpc/client.js';
+import { parseExposition, sumOf } from './prom-text.js';
+
+export const MAX_BLOCKS = 1000;
+export const MAX_EVENTS = 200;
+/** Heights shown in the block tree, counted down from the best tip. */
+export const TREE_WINDOW = 50;
+const MAX_WALK = 120;
+const SPREAD_BLOCKS = 8;
+
+/** One node as the launcher knows it. `exited()` says why the process is gone, if it is. */
+export interface DashboardNodeSource {
+  index: number;
+  p2p: string;
+  rpc: string;
+  miner: boolean;
+  seed: boolean;
+  exited(): string | undefined;
+}
+
+export type NodeState = 'alive' | 'dead' | 'no-answer' | 'starting';
+
+export interface NodeView {
+  index: number;
+  p2p: string;
+  rpc: string;
+  miner: boolean;
+  seed: boolean;
+  state: NodeState;
+  nodeId: string | null;
+  height: number | null;
+  tip: string | null;
+  peers: number | null;
+  mempool: number | null;
+  syncing: boolean | null;
+  /** Peers banned since the node started (from /metrics). */
+  bans: number | null;
+}
+
+export interface EdgeView {
+  /** "dialer-listener" by node index. */
+  id: string;
+  from: number;
+  to: number;
+  latencyMs: number | null;
+}
+
+export interface BlockView {
+  hash: string;
+  prev: string;
+  height: number;
+  txs: number;
+  timestamp: number;
+  main: boolean;
+  /** Indexes of the nodes whose tip this block is. */
+  tips: number[];
+}
+
+export interface SpreadView {
+  hash: string;
+  height: number;
+  /** Per node (in node order): ms after the first node was seen with the block, null if not yet. */
+  delays: (number | null)[];
+}
+
+export interface EventView {
+  at: number;
+  kind: 'exit' | 'no-answer' | 'back' | 'reorg' | 'ban' | 'control';
+  text: string;
+}
+
+export interface Snapshot {
+  at: number;
+  pollMs: number;
+  nodes: NodeView[];
+  edges: EdgeView[];
+  blocks: BlockView[];
+  spread: SpreadView[];
+  /** Per main-chain block in the window: seconds since its parent and its transactions per second. */
+  series: { height: number; blockTimeS: number; txPerS: number }[];
+  events: EventView[];
+  controls: boolean;
+}
+
+interface BlockRec {
+  hash: string;
+  prev: string;
+  height: number;
+  txs: number;
+  timestamp: number;
+  /** node index -> when the dashboard first saw the node holding it (-1: before the dashboard started). */
+  seen: Map<number, number>;
+}
+
+interface NodeTrack {
+  view: NodeView;
+  lastTip: string | null;
+  bansByReason: Map<string, number> | null;
+}
+
+interface Info {
+  height: number;
+  tip: string;
+  peers: number;
+  mempool: number;
+  syncing: boolean;
+  nodeId: string;
+}
+
+interface PeerJson {
+  nodeId: string;
+  direction: 'inbound' | 'outbound';
+  latencyMs: number | null;
+}
+
+interface BlockJson {
+  hash: string;
+  prevHash: string;
+  height: number;
+  timestamp: number;
+  txs: unknown[];
+}
+
+export interface CollectorOptions {
+  nodes: () => DashboardNodeSource[];
+  pollMs?: number;
+  /** Scrape /metrics every this many polls (default 4). */
+  metricsEvery?: number;
+  rpcTimeoutMs?: number;
+  controls?: boolean;
+  clock?: () => number;
+}
+
+export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
+  private readonly blocks = new Map<string, BlockRec>();
+  private readonly tracks = new Map<number, NodeTrack>();
+  private readonly events: EventView[] = [];
+  private edges: EdgeView[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private polls = 0;
+  private stopped = true;
+  private last: Snapshot | undefined;
+  private readonly clock: () => number;
+  readonly pollMs: number;
+
+  constructor(private readonly o: CollectorOptions) {
+    super();
+    this.pollMs = o.pollMs ?? 500;
+    this.clock = o.clock ?? Date.now;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const loop = async () => {
+      try {
+        await this.poll();
+      } catch (e) {
+        this.note('control', `dashboard poll failed: ${(e as Error).message}`);
+      }
+      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.pollMs);
+    };
+    void loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.last;
+  }
+
+  /** Adds an event (also used by the server for stop/start requests). */
+  note(kind: EventView['kind'], text: string): void {
+    this.events.push({ at: this.clock(), kind, text });
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+  }
+
+  /** One round: every node in parallel, then the snapshot. */
+  async poll(): Promise<Snapshot> {
+    const sources = this.o.nodes();
+    const scrape = this.polls++ % (this.o.metricsEvery ?? 4) === 0;
+    const results = await Promise.all(sources.map((s) => this.pollNode(s, scrape)));
+    const idByIndex = new Map<string, number>();
+    for (const s of sources) {
+      const id = this.tracks.get(s.index)?.view.nodeId;
+      if (id) idByIndex.set(id, s.index);
+    }
+    const edges = new Map<string, EdgeView>();
+    for (const r of results) {
+      if (!r) continue;
+      for (const p of r.peers) {
+        const other = idByIndex.get(p.nodeId);
+        if (other === undefined) continue;
+        const [from, to] = p.direction === 'outbound' ? [r.index, other] : [other, r.index];
+        const id = `${from}-${to}`;
+        const known = edges.get(id);
+        if (!known || (p.direction === 'outbound' && p.latencyMs !== null)) edges.set(id, { id, from, to, latencyMs: p.latencyMs ?? known?.latencyMs ?? null });
+      }
+    }
+    this.edges = [...edges.values()].sort((a, b) => a.from - b.from || a.to - b.to);
+    this.evict();
+    this.last = this.build(sources);
+    this.emit('snapshot', this.last);
+    return this.last;
+  }
+
+  private track(s: DashboardNodeSource): NodeTrack {
+    let t = this.tracks.get(s.index);
+    if (!t) {
+      const view: NodeView = { index: s.index, p2p: s.p2p, rpc: s.rpc, miner: s.miner, seed: s.seed, state: 'starting', nodeId: null, height: null, tip: null, peers: null, mempool: null, syncing: null, bans: null };
+      t = { view, lastTip: null, bansByReason: null };
+      this.tracks.set(s.index, t);
+    }
+    t.view.rpc = s.rpc;
+    t.view.p2p = s.p2p;
+    return t;
+  }
+
+  private async pollNode(s: DashboardNodeSource, scrape: boolean): Promise<{ index: number; peers: PeerJson[] } | undefined> {
+    const t = this.track(s);
+    const v = t.view;
+    const timeout = this.o.rpcTimeoutMs ?? 1500;
+    const exited = s.exited();
+    if (exited !== undefined) {
+      if (v.state !== 'dead') this.note('exit', `node${s.index} exited (${exited})`);
+      Object.assign(v, { state: 'dead', peers: null, mempool: null, syncing: null });
+      return undefined;
+    }
+    let info: Info;
+    let peers: PeerJson[];
+    try {
+      [info, peers] = await Promise.all([rpcCall<Info>(s.rpc, 'getInfo', [], timeout), rpcCall<PeerJson[]>(s.rpc, 'getPeers', [], timeout)]);
+    } catch {
+      if (v.state === 'alive') this.note('no-answer', `node${s.index} stopped answering on ${s.rpc}`);
+      if (v.state !== 'starting') v.state = 'no-answer';
+      return undefined;
+    }
+    if (v.state === 'no-answer' || v.state === 'dead') this.note('back', `node${s.index} is answering again`);
+    Object.assign(v, { state: 'alive', nodeId: info.nodeId, height: info.height, tip: info.tip, peers: info.peers, mempool: info.mempool, syncing: info.syncing });
+    await this.followTip(s, t, info.tip);
+    if (scrape) await this.scrapeMetrics(s, t, timeout);
+    return { index: s.index, peers };
+  }
+
+  /** Fetches the blocks between what we know and the node's tip, marks them seen, detects a reorg. */
+  private async followTip(s: DashboardNodeSource, t: NodeTrack, tip: string): Promise<void> {
+    if (t.lastTip === tip) return;
+    const first = t.lastTip === null;
+    const now = first ? -1 : this.clock();
+    let hash: string | undefined = tip;
+    for (let i = 0; hash && i < MAX_WALK; i++) {
+      let b = this.blocks.get(hash);
+      if (!b) {
+        const j: BlockJson = await rpcCall<BlockJson>(s.rpc, 'getBlock', [hash], this.o.rpcTimeoutMs ?? 1500);
+        // Another node's walk may have fetched the same block meanwhile: keep its record (and marks).
+        b = this.blocks.get(hash) ?? { hash: j.hash, prev: j.prevHash, height: j.height, txs: j.txs.length, timestamp: j.timestamp, seen: new Map() };
+        this.blocks.set(hash, b);
+      }
+      if (b.seen.has(s.index)) break;
+      b.seen.set(s.index, now);
+      if (b.height === 0) break;
+      hash = b.prev;
+    }
+    const old = t.lastTip ? this.blocks.get(t.lastTip) : undefined;
+    const fork = old && this.forkPoint(old, this.blocks.get(tip)!);
+    if (old && fork && fork.hash !== old.hash) {
+      const depth = old.height - fork.height;
+      this.note('reorg', `node${s.index} reorg of depth ${depth} at height ${fork.height}: ${old.hash.slice(0, 8)} -> ${tip.slice(0, 8)}`);
+    }
+    t.lastTip = tip;
+  }
+
+  /** The common ancestor of two known blocks, or undefined when the tree does not reach it. */
+  private forkPoint(a: BlockRec, b: BlockRec): BlockRec | undefined {
+    let x: BlockRec | undefined = a;
+    let y: BlockRec | undefined = b;
+    for (let i = 0; x && y && i < 2 * MAX_BLOCKS; i++) {
+      if (x.hash === y.hash) return x;
+      if (x.height >= y.height) x = this.blocks.get(x.prev);
+      else y = this.blocks.get(y.prev);
+    }
+    return undefined;
+  }
+
+  private async scrapeMetrics(s: DashboardNodeSource, t: NodeTrack, timeout: number): Promise<void> {
+    let text: string;
+    try {
+      const res = await fetch(new URL('/metrics', s.rpc), { signal: AbortSignal.timeout(timeout) });
+      if (!res.ok) return;
+      text = await res.text();
+    } catch {
+      return;
+    }
+    const e = parseExposition(text);
+    const byReason = new Map<string, number>();
+    for (const x of e.samples) if (x.name === 'minichain_peer_bans_total') byReason.set(x.labels.reason ?? '', x.value);
+    if (t.bansByReason)
+      for (const [reason, n] of byReason) {
+        const d = n - (t.bansByReason.get(reason) ?? 0);
+        if (d > 0) this.note('ban', `node${s.index} banned ${d} peer${d > 1 ? 's' : ''}: ${reason}`);
+      }
+    t.bansByReason = byReason;
+    t.view.bans = sumOf(e, 'minichain_peer_bans_total');
+  }
+
+  private evict(): void {
+    if (this.blocks.size <= MAX_BLOCKS) return;
+    const sorted = [...this.blocks.values()].sort((a, b) => a.height - b.height);
+    for (const b of sorted.slice(0, this.blocks.size - MAX_BLOCKS)) this.blocks.delete(b.hash);
+  }
+
+  private build(sources: DashboardNodeSource[]): Snapshot {
+    const views = sources.map((s) => this.tracks.get(s.index)!.view);
+    // The best tip: the highest any answering node holds (ties: held by more nodes).
+    const tipCount = new Map<string, number>();
+    for (const v of views) if (v.state === 'alive' && v.tip) tipCount.set(v.tip, (tipCount.get(v.tip) ?? 0) + 1);
+    let best: BlockRec | undefined;
+    for (const [h, n] of tipCount) {
+      const b = this.blocks.get(h);
+      if (b && (!best || b.height > best.height || (b.height === best.height && n > (tipCount.get(best.hash) ?? 0)))) best = b;
+    }
+    const main = new Set<string>();
+    for (let b = best, i = 0; b && i < MAX_BLOCKS; b = this.blocks.get(b.prev), i++) main.add(b.hash);
+    const top = best?.height ?? 0;
+    const low = Math.max(0, top - TREE_WINDOW + 1);
+    const tipsOf = new Map<string, number[]>();
+    for (const v of views) if (v.tip && v.state !== 'dead') tipsOf.set(v.tip, [...(tipsOf.get(v.tip) ?? []), v.index]);
+    const inWindow = [...this.blocks.values()].filter((b) => b.height >= low).sort((a, b) => a.height - b.height || (a.hash < b.hash ? -1 : 1));
+    const blocks: BlockView[] = inWindow.map((b) => ({ hash: b.hash, prev: b.prev, height: b.height, txs: b.txs, timestamp: b.timestamp, main: main.has(b.hash), tips: tipsOf.get(b.hash) ?? [] }));
+
+    const series: Snapshot['series'] = [];
+    for (const b of inWindow) {
+      const parent = this.blocks.get(b.prev);
+      // Genesis carries the network's creation time, not a block interval.
+      if (!main.has(b.hash) || !parent || parent.height === 0) continue;
+      const dt = Math.max(0.001, (b.timestamp - parent.timestamp) / 1000);
+      series.push({ height: b.height, blockTimeS: dt, txPerS: b.txs / dt });
+    }
+
+    const spread: SpreadView[] = [];
+    for (const b of inWindow.filter((x) => x.seen.size > 0 && ![...x.seen.values()].includes(-1)).slice(-SPREAD_BLOCKS)) {
+      const first = Math.min(...b.seen.values());
+      spread.push({ hash: b.hash, height: b.height, delays: sources.map((s) => (b.seen.has(s.index) ? b.seen.get(s.index)! - first : null)) });
+    }
+
+    return {
+      at: this.clock(),
+      pollMs: this.pollMs,
+      nodes: views.map((v) => ({ ...v })),
+      edges: this.edges,
+      blocks,
+      spread,
+      series,
+      events: this.events.slice(-50).reverse(),
+      controls: this.o.controls === true,
+    };
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The live dashboard in a real browser: a real 4-node testnet (node processes started by the same
+ * launcher and dashboard code as `npm run testnet`, on this test's own ports 25000-25003 / RPC
+ * 25500-25503 / dashboard 25900), headless Chromium driven by puppeteer-core. The page loads with no
+ * console errors, shows the 4 nodes and exactly the edges the nodes' getPeers report, advances when a
+ * block is mined, and marks a killed node dead. A screenshot goes to test-output/dashboard.png.
+ * Skips, saying why, only when Chromium is not installed (.ci/run installs it).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import puppeteer, { Browser, Page } from 'puppeteer-core';
+import { loadGenesis } from '../../node/config.js';
+import { bundledGenesisPath } from '../../node/paths.js';
+import { rpcCall } from '../../node/rpc/client.js';
+import { startTestnet, Testnet } from '../../node/testnet/launcher.js';
+import { startTestnetDashboard, TestnetDashboard } from '../../node/testnet/dashboard-hook.js';
+import { repoRoot } from '../helpers/chain-fixtures.js';
+import { makeTmpDir } from '../helpers/tmp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const BASE = 25000;
+const SEEDS = [0, 1, 2].map((i) => `ws://127.0.0.1:${BASE + i}`);
+const OUT = join(repoRoot(import.meta.url), 'test-output');
+const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium; .ci/run does this)`;
+
+let net: Testnet | undefined;
+let dash: TestnetDashboard | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let userDataDir: { path: string; remove: () => Promise<void> } | undefined;
+let netDir: { path: string; remove: () => Promise<void> } | undefined;
+const consoleErrors: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  netDir = await makeTmpDir('minichain-dash-net-');
+  userDataDir = await makeTmpDir('minichain-dash-chromium-');
+  const params = await loadGenesis(bundledGenesisPath());
+  net = await startTestnet(
+    { nodes: 4, miners: 1, dir: netDir.path, reset: true, basePort: BASE, rpcPortOffset: 500, mineDuty: 0.5, extraArgs: ['--seeds', SEEDS.join(','), '--refresh-interval', '1000'] },
+    params,
+  );
+  dash = await startTestnetDashboard(net, { port: BASE + 900, seeds: SEEDS, pollMs: 300 });
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir: userDataDir.path,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${userDataDir.path}`],
+  });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  page.on('requestfailed', (r) => consoleErrors.push(`request failed: ${r.url()}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await dash?.stop();
+  await net?.stop(5000);
+  await userDataDir?.remove();
+  await netDir?.remove();
+});
+
+/** The edges as the nodes report them: dialer -> listener by node index. */
+async function edgesFromGetPeers(t: Testnet): Promise<string[]> {
+  const ids = new Map<string, number>();
+  const peers = new Map<number, { nodeId: string; direction: string }[]>();
+  for (const n of t.nodes) {
+    if (n.process.exitCode !== null || n.process.signalCode !== null) continue;
+    ids.set((await rpcCall<{ nodeId: string }>(n.rpc, 'getInfo')).nodeId, n.index);
+    peers.set(n.index, await rpcCall(n.rpc, 'getPeers'));
+  }
+  const out = new Set<string>();
+  for (const [index, list] of peers)
+    for (const p of list) {
+      const other = ids.get(p.nodeId);
+      if (other !== undefined) out.add(p.direction === 'outbound' ? `${index}-${other}` : `${other}-${index}`);
+    }
+  return [...out].sort();
+}
+
+const pageEdges = () => page.evaluate(() => (globalThis as any).dashboard.graph.edges().map((e: any) => e.id().slice(1)).sort() as string[]);
+const pageHeight = () => page.evaluate(() => Math.max(-1, ...(globalThis as any).dashboard.snapshot.nodes.map((n: any) => n.height ?? -1)) as number);
+
+test('dashboard in headless Chromium: 4 nodes, the getPeers edges, a new block, a killed node dead', { skip, timeout: 60_000 }, async () => {
+  const t = net!;
+  const res = await page.goto(dash!.url, { waitUntil: 'load' });
+  assert.equal(res?.status(), 200);
+  await page.waitForFunction(() => (globalThis as any).dashboard?.graph.nodes().length === 4, { timeout: 10_000 });
+  assert.equal(await page.$$eval('#nodes tbody tr', (rows) => rows.length), 4);
+
+  // Edges: the page shows exactly what getPeers reports (polled until the two agree on a connected net).
+  let last = { want: [] as string[], got: [] as string[] };
+  await waitFor(async () => {
+    const want = await edgesFromGetPeers(t);
+    const got = await pageEdges();
+    last = { want, got };
+    return want.length >= 3 && JSON.stringify(want) === JSON.stringify(got);
+  }, 30_000, 'the page edges to equal getPeers', 300).catch((e: Error) => {
+    throw new Error(`${e.message}: getPeers ${last.want.join(' ')} | page ${last.got.join(' ')}`);
+  });
+
+  // A block is mined (node4 mines): the page's heights and block tree advance.
+  const h0 = await pageHeight();
+  await waitFor(async () => (await pageHeight()) > h0, 30_000, 'the page height to advance after a block', 200);
+  const treeBlocks = await page.evaluate(() => (globalThis as any).dashboard.tree.nodes().length as number);
+  assert.ok(treeBlocks >= 2, `block tree shows ${treeBlocks} blocks`);
+
+  // A killed node is marked dead, in the table and in the graph.
+  const victim = t.nodes[2]!;
+  process.kill(victim.pid, 'SIGKILL');
+  await page.waitForFunction(
+    (i: number) => (globalThis as any).document.querySelector(`#nodes tr[data-index="${i}"]`)?.getAttribute('data-state') === 'dead' && (globalThis as any).dashboard.graph.getElementById(`n${i}`).data('state') === 'dead',
+    { timeout: 10_000 },
+    victim.index,
+  );
+  const events = await page.$$eval('#events li', (li) => li.map((x) => x.textContent ?? ''));
+  assert.ok(events.some((e) => e.includes(`node${victim.index} exited`)), events.join('\n'));
+
+  await mkdir(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, 'dashboard.png') });
+  assert.deepEqual(consoleErrors, [], 'no console errors');
+});
