@@ -143,6 +143,8 @@ export interface CollectorOptions {
   rpcTimeoutMs?: number;
   controls?: boolean;
   clock?: () => number;
+  /** Block tree cap (default MAX_BLOCKS). */
+  maxBlocks?: number;
 }
 
 export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
@@ -320,10 +322,17 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
     t.view.bans = sumOf(e, 'minichain_peer_bans_total');
   }
 
+  /** Drops the lowest blocks beyond the cap (they are far below every tip the page shows). */
   private evict(): void {
-    if (this.blocks.size <= MAX_BLOCKS) return;
+    const max = this.o.maxBlocks ?? MAX_BLOCKS;
+    if (this.blocks.size <= max) return;
     const sorted = [...this.blocks.values()].sort((a, b) => a.height - b.height);
-    for (const b of sorted.slice(0, this.blocks.size - MAX_BLOCKS)) this.blocks.delete(b.hash);
+    for (const b of sorted.slice(0, this.blocks.size - max)) this.blocks.delete(b.hash);
+  }
+
+  /** How much the collector holds (for tests and logs). */
+  get sizes(): { blocks: number; events: number } {
+    return { blocks: this.blocks.size, events: this.events.length };
   }
 
   private build(sources: DashboardNodeSource[]): Snapshot {
