@@ -17,6 +17,7 @@ import { bundledGenesisPath } from '../../node/paths.js';
 import { rpcCall } from '../../node/rpc/client.js';
 import { startTestnet, Testnet } from '../../node/testnet/launcher.js';
 import { startTestnetDashboard, TestnetDashboard } from '../../node/testnet/dashboard-hook.js';
+import { parseExposition, sumOf } from '../../node/dashboard/prom-text.js';
 import { repoRoot } from '../helpers/chain-fixtures.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -36,7 +37,6 @@ let netDir: { path: string; remove: () => Promise<void> } | undefined;
 const consoleErrors: string[] = [];
 
 before(async () => {
-  if (skip) return;
   netDir = await makeTmpDir('minichain-dash-net-');
   userDataDir = await makeTmpDir('minichain-dash-chromium-');
   const params = await loadGenesis(bundledGenesisPath());
@@ -45,6 +45,7 @@ before(async () => {
     params,
   );
   dash = await startTestnetDashboard(net, { port: BASE + 900, seeds: SEEDS, pollMs: 300 });
+  if (skip) return;
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -89,7 +90,7 @@ async function edgesFromGetPeers(t: Testnet): Promise<string[]> {
 const pageEdges = () => page.evaluate(() => (globalThis as any).dashboard.graph.edges().map((e: any) => e.id().slice(1)).sort() as string[]);
 const pageHeight = () => page.evaluate(() => Math.max(-1, ...(globalThis as any).dashboard.snapshot.nodes.map((n: any) => n.height ?? -1)) as number);
 
-test('dashboard in headless Chromium: 4 nodes, the getPeers edges, a new block, a killed node dead', { skip, timeout: 60_000 }, async () => {
+test('dashboard in headless Chromium: 4 nodes, the getPeers edges, a new block, a killed node dead, stop/start buttons', { skip, timeout: 60_000 }, async () => {
   const t = net!;
   const res = await page.goto(dash!.url, { waitUntil: 'load' });
   assert.equal(res?.status(), 200);
@@ -124,7 +125,28 @@ test('dashboard in headless Chromium: 4 nodes, the getPeers edges, a new block, 
   const events = await page.$$eval('#events li', (li) => li.map((x) => x.textContent ?? ''));
   assert.ok(events.some((e) => e.includes(`node${victim.index} exited`)), events.join('\n'));
 
+  // The stop/start buttons go through the launcher's own process handles.
+  const other = t.nodes[1]!;
+  const rowState = (i: number) => page.$eval(`#nodes tr[data-index="${i}"]`, (tr) => tr.getAttribute('data-state'));
+  await page.click(`#nodes tr[data-index="${other.index}"] button[data-act="stop"]`);
+  await waitFor(async () => (await rowState(other.index)) === 'dead', 15_000, 'the stopped node to show dead', 100);
+  assert.notEqual(other.process.exitCode, null, 'the node process exited');
+  await page.click(`#nodes tr[data-index="${other.index}"] button[data-act="start"]`);
+  await waitFor(async () => (await rowState(other.index)) === 'alive', 20_000, 'the restarted node to answer', 100);
+
   await mkdir(OUT, { recursive: true });
   await page.screenshot({ path: join(OUT, 'dashboard.png') });
   assert.deepEqual(consoleErrors, [], 'no console errors');
+});
+
+test('a node process serves /metrics on its RPC port in exposition format', { timeout: 20_000 }, async () => {
+  const n = net!.nodes[0]!;
+  const res = await fetch(`${n.rpc}/metrics`);
+  assert.equal(res.status, 200);
+  const e = parseExposition(await res.text());
+  assert.ok(e.types.size > 20);
+  const height = (await rpcCall<{ height: number }>(n.rpc, 'getInfo')).height;
+  const scraped = sumOf(e, 'minichain_tip_height');
+  assert.ok(scraped >= 1 && scraped <= height && height - scraped <= 3, `metrics height ${scraped}, getInfo ${height}`);
+  assert.ok(sumOf(e, 'minichain_process_resident_memory_bytes') > 1e6);
 });

@@ -27,7 +27,7 @@ const tree = cytoscape({
   maxZoom: 1.4,
   autoungrabify: true,
   style: [
-    { selector: 'node', style: { shape: 'round-rectangle', width: 26, height: 18, 'background-color': '#3b78c2', label: 'data(label)', color: '#d8dee6', 'font-size': 9, 'text-wrap': 'wrap', 'text-valign': 'bottom', 'text-margin-y': 3 } },
+    { selector: 'node', style: { shape: 'round-rectangle', width: 28, height: 20, 'background-color': '#3b78c2', label: 'data(label)', color: '#d8dee6', 'font-size': 12, 'text-wrap': 'wrap', 'text-valign': 'bottom', 'text-margin-y': 3 } },
     { selector: 'node[!main]', style: { 'background-color': '#e08a30' } },
     { selector: 'node[?tip]', style: { 'border-width': 3, 'border-color': '#ffffff' } },
     { selector: 'edge', style: { width: 2, 'line-color': '#4b5b6c', 'curve-style': 'taxi', 'taxi-direction': 'horizontal' } },
@@ -100,16 +100,24 @@ function renderTree(s) {
   }
   const els = [];
   for (const b of s.blocks) {
+    // Heights every 5 blocks, on side branches and at tips; under a tip, the nodes sitting on it.
     const tips = b.tips.length ? '\n' + b.tips.map((i) => 'n' + i).join(' ') : '';
-    els.push({ group: 'nodes', data: { id: b.hash, label: `${b.height} …${b.hash.slice(-4)}${tips}`, main: b.main, tip: b.tips.length > 0, height: b.height }, position: { x: (b.height - low) * 58, y: lane.get(b.hash) * 52 } });
+    const label = b.height % 5 === 0 || !b.main || tips ? `${b.height}${tips}` : '';
+    els.push({ group: 'nodes', data: { id: b.hash, label, main: b.main, tip: b.tips.length > 0, height: b.height }, position: { x: (b.height - low) * 46, y: lane.get(b.hash) * 56 } });
     if (byHash.has(b.prev)) els.push({ group: 'edges', data: { id: 'p' + b.hash, source: b.prev, target: b.hash } });
   }
   tree.batch(() => {
     tree.elements().remove();
     tree.add(els);
   });
-  tree.fit(undefined, 20);
+  // Follow the newest 25 heights unless the user panned or zoomed in the last 15 s.
+  if (Date.now() - treeTouched > 15_000) {
+    const top = s.blocks[s.blocks.length - 1].height;
+    tree.fit(tree.nodes().filter((n) => n.data('height') > top - 25), 24);
+  }
 }
+let treeTouched = 0;
+for (const ev of ['wheel', 'mousedown', 'touchstart']) $('#tree').addEventListener(ev, () => (treeTouched = Date.now()), { passive: true });
 
 function renderNodes(s) {
   const rows = s.nodes.map((n) => {
@@ -136,8 +144,8 @@ $('#nodes').addEventListener('click', (ev) => {
   b.disabled = true;
   fetch(`/api/nodes/${b.dataset.i}/${b.dataset.act}`, { method: 'POST' })
     .then((r) => r.json())
-    .then((r) => { if (!r.ok) window.alert(r.message); })
-    .catch((e) => window.alert(String(e)));
+    .then((r) => { $('#notice').textContent = r.message; })
+    .catch((e) => { $('#notice').textContent = String(e); });
 });
 
 const dashboard = { snapshot: null, updates: 0, graph, tree };
