@@ -93,10 +93,11 @@ function parseLabels(text: string, fail: (why: string) => never): Record<string,
   return labels;
 }
 
+/** Go's strconv.ParseFloat, as Prometheus reads values: NaN and Inf in any letter case (prom-client writes "Nan"). */
 function parseValue(v: string): number | undefined {
-  if (v === '+Inf') return Infinity;
-  if (v === '-Inf') return -Infinity;
-  if (v === 'NaN') return NaN;
+  if (/^[+]?inf$/i.test(v)) return Infinity;
+  if (/^-inf$/i.test(v)) return -Infinity;
+  if (/^nan$/i.test(v)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) return undefined;
   return Number(v);
 }
