@@ -104,7 +104,7 @@ test('/metrics is valid exposition format and counters move after a tx and a blo
   assert.equal(aTx.samples.filter((s) => s.name === 'minichain_txs_rejected_total' && s.labels.reason === '').length, 0);
   assert.equal(sumOf(afterTx, 'minichain_mempool_txs'), 1);
   assert.ok(sumOf(afterTx, 'minichain_mempool_bytes') > 0);
-  assert.equal(sumOf(afterTx, 'minichain_p2p_messages_received_total', { type: 'tx' }), 1);
+  assert.ok(sumOf(afterTx, 'minichain_p2p_messages_received_total', { type: 'tx' }) >= 1);
   assert.ok(sumOf(afterTx, 'minichain_p2p_received_bytes_total', { type: 'tx' }) > 100);
   assert.ok(sumOf(aTx, 'minichain_p2p_messages_sent_total', { type: 'tx' }) >= 1);
   assert.ok(sumOf(afterTx, 'minichain_sig_verifications_total', { path: 'mempool' }) >= 1);
@@ -119,7 +119,7 @@ test('/metrics is valid exposition format and counters move after a tx and a blo
   assert.equal(sumOf(afterBlock, 'minichain_blocks_connected_total'), 1);
   assert.equal(sumOf(afterBlock, 'minichain_tip_height'), 1);
   assert.equal(sumOf(afterBlock, 'minichain_mempool_txs'), 0);
-  assert.equal(sumOf(afterBlock, 'minichain_p2p_messages_received_total', { type: 'block' }), 1);
+  assert.ok(sumOf(afterBlock, 'minichain_p2p_messages_received_total', { type: 'block' }) >= 1);
   assert.ok(sumOf(afterBlock, 'minichain_block_accept_seconds_count', { status: 'connected' }) >= 1);
   assert.ok(sumOf(afterBlock, 'minichain_block_first_seen_delay_seconds_count') >= 1);
   // b checked the tx on entry, so the block's signature was a cache hit.
