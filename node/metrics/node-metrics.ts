@@ -14,10 +14,13 @@ import type { Chain, TipChange } from '../chain/chain.js';
 import type { Mempool } from '../chain/mempool.js';
 import type { P2PNode } from '../p2p/p2p-node.js';
 import type { Connection } from '../p2p/transport/connection.js';
-import { MESSAGE_TYPES } from '../p2p/protocol/messages.js';
+import { MESSAGE_TYPES, decodeMessage } from '../p2p/protocol/messages.js';
+import { toHex } from '../core/bytes.js';
 
 /** Label values are capped: an unexpected flood of distinct reasons folds into "other". */
-const MAX_REASON_LABELS = 64;
+export const MAX_REASON_LABELS = 64;
+/** Transaction announcements remembered for the first-seen delay; the oldest is forgotten first. */
+export const MAX_ANNOUNCED = 5000;
 
 export interface MetricsSources {
   chain: Chain;
@@ -35,6 +38,9 @@ const TYPE_BY_CODE = new Map<number, string>(Object.entries(MESSAGE_TYPES).map((
 export class NodeMetrics {
   readonly registry = new Registry();
   private readonly reasons = new Set<string>();
+  /** tx id hex -> when a peer first announced it (insertion order = age). */
+  private readonly announced = new Map<string, number>();
+  private clock: () => number = Date.now;
   private readonly detachers: (() => void)[] = [];
 
   private readonly peers = this.gauge('minichain_peers', 'Connected peers (handshake done) by direction', ['direction']);
@@ -73,6 +79,12 @@ export class NodeMetrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  private readonly txDelay = new Histogram({
+    name: 'minichain_tx_first_seen_delay_seconds',
+    help: 'Delay from the first inv announcing a transaction to its admission to the mempool (fetch plus validation)',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
 
   constructor() {
     // Event-loop lag, heap and RSS, CPU: prom-client's standard process metrics under our prefix.
@@ -87,6 +99,7 @@ export class NodeMetrics {
   /** Subscribes to the node's parts; the returned function (and `detach`) unsubscribes. */
   attach(s: MetricsSources): void {
     const clock = s.clock ?? Date.now;
+    this.clock = clock;
     const on = <T extends unknown[]>(em: { on(e: string, f: (...a: T) => void): unknown; off(e: string, f: (...a: T) => void): unknown }, e: string, f: (...a: T) => void) => {
       em.on(e, f);
       this.detachers.push(() => em.off(e, f));
@@ -102,7 +115,14 @@ export class NodeMetrics {
       for (const b of c.connected) this.blockDelay.observe(Math.max(0, now - b.header.timestamp) / 1000);
     });
     on(s.chain, 'accepted', (a: { status: string; ms: number }) => this.connectTime.observe({ status: this.reason(a.status) }, a.ms / 1000));
-    on(s.mempool, 'tx', () => this.txAccepted.inc());
+    on(s.mempool, 'tx', (_tx: unknown, idHex: string) => {
+      this.txAccepted.inc();
+      const at = this.announced.get(idHex);
+      if (at !== undefined) {
+        this.announced.delete(idHex);
+        this.txDelay.observe(Math.max(0, clock() - at) / 1000);
+      }
+    });
     on(s.mempool, 'rejected', (reason: string) => this.txRejected.inc({ reason: this.reason(reason) }));
     on(s.p2p, 'peer-connected', (i: { direction: string }) => this.connects.inc({ direction: i.direction }));
     on(s.p2p, 'peer-disconnected', (i: { reason: string }) => this.disconnects.inc({ reason: this.reason(i.reason) }));
@@ -153,6 +173,7 @@ export class NodeMetrics {
       const t = type(f);
       this.msgsIn.inc({ type: t });
       this.bytesIn.inc({ type: t }, f.length);
+      if (t === 'inv') this.noteAnnounced(f);
     };
     const onOut = (f: Uint8Array) => {
       const t = type(f);
@@ -165,6 +186,25 @@ export class NodeMetrics {
       conn.off('frame', onIn);
       conn.off('sent', onOut);
     });
+  }
+
+  /** Remembers when each announced tx was first announced (a bad frame is the peer handler's business). */
+  private noteAnnounced(frame: Uint8Array): void {
+    let m;
+    try {
+      m = decodeMessage(frame);
+    } catch {
+      return;
+    }
+    if (m.type !== 'inv') return;
+    const now = this.clock();
+    for (const it of m.items) {
+      if (it.kind !== 'tx') continue;
+      const hex = toHex(it.hash);
+      if (this.announced.has(hex)) continue;
+      if (this.announced.size >= MAX_ANNOUNCED) this.announced.delete(this.announced.keys().next().value!);
+      this.announced.set(hex, now);
+    }
   }
 
   /** A reason label, or "other" once MAX_REASON_LABELS distinct values were seen. */

@@ -108,6 +108,8 @@ test('/metrics is valid exposition format and counters move after a tx and a blo
   assert.ok(sumOf(afterTx, 'minichain_p2p_received_bytes_total', { type: 'tx' }) > 100);
   assert.ok(sumOf(aTx, 'minichain_p2p_messages_sent_total', { type: 'tx' }) >= 1);
   assert.ok(sumOf(afterTx, 'minichain_sig_verifications_total', { path: 'mempool' }) >= 1);
+  assert.equal(sumOf(afterTx, 'minichain_tx_first_seen_delay_seconds_count'), 1, 'b timed the announced tx');
+  assert.equal(sumOf(aTx, 'minichain_tx_first_seen_delay_seconds_count'), 0, 'a got it over RPC, unannounced');
 
   // A block with that tx mined on a, relayed to b.
   const tip = a.chain.tip;

@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { NodeMetrics, MetricsSources } from '../../node/metrics/node-metrics.js';
+import { NodeMetrics, MetricsSources, MAX_ANNOUNCED } from '../../node/metrics/node-metrics.js';
+import { encodeMessage } from '../../node/p2p/protocol/messages.js';
+import { toHex } from '../../node/core/bytes.js';
 import { parseExposition, sumOf } from '../../node/dashboard/prom-text.js';
 
 function sources(): { s: MetricsSources; chain: EventEmitter; mempool: EventEmitter; p2p: EventEmitter } {
@@ -67,4 +69,29 @@ test('reason labels are capped: the 65th distinct reason and later count as "oth
   assert.equal(sumOf(e, 'minichain_txs_rejected_total', { reason: 'other' }), 16);
   assert.equal(sumOf(e, 'minichain_txs_rejected_total', { reason: 'reason-3' }), 2);
   assert.equal(sumOf(e, 'minichain_txs_rejected_total'), 81);
+});
+
+test('tx first-seen delay: from the first inv to admission; at most MAX_ANNOUNCED remembered, oldest forgotten', async () => {
+  const m = new NodeMetrics();
+  const { s, mempool, p2p } = sources();
+  m.attach(s);
+  const conn = Object.assign(new EventEmitter(), { closed: new Promise(() => {}) });
+  p2p.emit('peer-connection', conn);
+  const hash = (i: number) => {
+    const h = new Uint8Array(32);
+    new DataView(h.buffer).setUint32(0, i);
+    return h;
+  };
+  const total = MAX_ANNOUNCED + 1000;
+  for (let start = 0; start < total; start += 1000) {
+    const items = Array.from({ length: 1000 }, (_, k) => ({ kind: 'tx' as const, hash: hash(start + k) }));
+    conn.emit('frame', encodeMessage({ type: 'inv', items }));
+  }
+  mempool.emit('tx', {}, toHex(hash(0))); // forgotten: the oldest 1000 were evicted
+  mempool.emit('tx', {}, toHex(hash(total - 1)));
+  mempool.emit('tx', {}, toHex(hash(total - 1))); // a second admission is not timed again
+  const e = parseExposition(await m.text());
+  assert.equal(sumOf(e, 'minichain_tx_first_seen_delay_seconds_count'), 1);
+  assert.equal(sumOf(e, 'minichain_p2p_messages_received_total', { type: 'inv' }), total / 1000);
+  assert.equal(sumOf(e, 'minichain_txs_accepted_total'), 3);
 });
