@@ -5,7 +5,7 @@
 
 const COLORS = { alive: '#3fae6a', dead: '#4a4f57', 'no-answer': '#e0a040', starting: '#7a8794' };
 const $ = (sel) => document.querySelector(sel);
-const short = (h) => (h ? h.slice(0, 8) : '-');
+const short = (h) => (h ? esc(String(h).slice(0, 8)) : '-');
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
 const graph = cytoscape({
@@ -123,14 +123,14 @@ function renderNodes(s) {
   const rows = s.nodes.map((n) => {
     const btn = s.controls ? (n.state === 'dead' ? `<button data-act="start" data-i="${n.index}">start</button>` : `<button data-act="stop" data-i="${n.index}">stop</button>`) : '';
     const name = `node${n.index}${n.seed ? ' ◆' : ''}${n.miner ? ' (miner)' : ''}`;
-    return `<tr class="${n.state}" data-index="${n.index}" data-state="${n.state}"><td>${name}</td><td class="state-${n.state}">${n.state}</td><td class="height">${n.height ?? '-'}</td><td class="mono">${short(n.tip)}</td><td>${n.peers ?? '-'}</td><td>${n.mempool ?? '-'}</td><td>${n.syncing === null ? '-' : n.syncing ? 'syncing' : 'ok'}</td><td>${n.bans ?? '-'}</td><td>${btn}</td></tr>`;
+    return `<tr class="${n.state}" data-index="${n.index}" data-state="${n.state}"><td>${name}</td><td class="state-${n.state}">${n.state}</td><td class="height">${esc(n.height ?? '-')}</td><td class="mono">${short(n.tip)}</td><td>${esc(n.peers ?? '-')}</td><td>${esc(n.mempool ?? '-')}</td><td>${n.syncing === null ? '-' : n.syncing ? 'syncing' : 'ok'}</td><td>${esc(n.bans ?? '-')}</td><td>${btn}</td></tr>`;
   });
   $('#nodes tbody').innerHTML = rows.join('');
   $('#spread thead').innerHTML = `<tr><th>block</th>${s.nodes.map((n) => `<th>n${n.index}</th>`).join('')}</tr>`;
   $('#spread tbody').innerHTML = s.spread
     .slice()
     .reverse()
-    .map((b) => `<tr><td class="mono">${b.height} ${b.hash.slice(0, 6)}</td>${b.delays.map((d) => `<td>${d === null ? '…' : d}</td>`).join('')}</tr>`)
+    .map((b) => `<tr><td class="mono">${esc(b.height)} ${esc(b.hash.slice(0, 6))}</td>${b.delays.map((d) => `<td>${d === null ? '…' : esc(d)}</td>`).join('')}</tr>`)
     .join('');
   $('#events').innerHTML = s.events.map((e) => `<li class="${e.kind}">${new Date(e.at).toLocaleTimeString()} ${esc(e.text)}</li>`).join('');
   const alive = s.nodes.filter((n) => n.state === 'alive').length;
