@@ -111,9 +111,11 @@ export class Listener extends EventEmitter<ListenerEvents> {
     if (this.conns.size >= opts.maxConnections) return this.refuse(socket, 'too-many-connections');
     const remoteAddress = normalizeAddress(req.socket.remoteAddress ?? '');
     const remotePort = req.socket.remotePort ?? 0;
+    const localAddress = normalizeAddress(req.socket.localAddress ?? '');
+    const localPort = req.socket.localPort ?? 0;
     // Without verifyClient, ws completes the upgrade synchronously, so the counts above cannot race.
     this.wss!.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ws, { ...opts, direction: 'inbound', remoteAddress, remotePort });
+      const conn = new Connection(ws, { ...opts, direction: 'inbound', remoteAddress, remotePort, localAddress, localPort });
       this.conns.add(conn);
       void conn.closed.then(() => this.conns.delete(conn));
       this.emit('connection', conn);
