@@ -14,6 +14,7 @@ import { Chain, TipChange } from '../chain/chain.js';
 import { Mempool } from '../chain/mempool.js';
 import { blockHash } from '../core/block.js';
 import { NodeError } from '../core/errors.js';
+import { toHex } from '../core/bytes.js';
 import { Tx, txId } from '../core/tx.js';
 import { Log, silentLog } from '../log.js';
 import { packageVersion } from '../paths.js';
@@ -38,6 +39,7 @@ import { printable } from './protocol/messages.js';
 import { DEFAULT_BAN_DURATION_MS } from './protocol/misbehavior.js';
 import { LocalNode, Peer } from './protocol/peer.js';
 import { Relay } from './protocol/relay.js';
+import { ReplacementRelayLimit } from './protocol/replacement-limit.js';
 import { Sync } from './protocol/sync.js';
 import { DEFAULT_MAX_PENDING_HANDSHAKES, Listener } from './transport/listener.js';
 
@@ -124,7 +126,24 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   private readonly log: Log;
   private readonly clock: () => number;
   private readonly onTip = (change: TipChange) => this.tipChanged(change);
-  private readonly onTx = (tx: Tx) => this.relay?.announceTx(txId(tx));
+  /** Replacements accepted into the mempool but not announced (over their sender's relay budget). */
+  replacementsNotRelayed = 0;
+  private readonly replacementLimit = new ReplacementRelayLimit(() => performance.now());
+  /** Set by the mempool's 'removed'/'replaced' event, which comes right before the replacement's 'tx'. */
+  private replacing = false;
+  private readonly onRemoved = (_ids: string[], reason: string) => {
+    if (reason === 'replaced') this.replacing = true;
+  };
+  private readonly onTx = (tx: Tx) => {
+    const replacement = this.replacing;
+    this.replacing = false;
+    // Replacements are relayed at a bounded rate per sender (BIP-125 rule 4 makes each pay; this bounds churn).
+    if (replacement && !this.replacementLimit.allow(toHex(tx.from))) {
+      this.replacementsNotRelayed++;
+      return;
+    }
+    this.relay?.announceTx(txId(tx));
+  };
 
   constructor(private readonly opts: P2PNodeOptions) {
     super();
@@ -243,6 +262,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     this.stopping ??= (async () => {
       this.opts.chain.off('tip', this.onTip);
       this.opts.mempool.off('tx', this.onTx);
+      this.opts.mempool.off('removed', this.onRemoved);
       await this.manager?.stop();
       await this.listener?.stop();
       this.relay?.stop();
@@ -324,6 +344,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     listener.on('connection', (conn) => manager.accept(conn));
     listener.on('error', (err) => this.log.error({ err }, 'P2P listener error'));
     this.opts.chain.on('tip', this.onTip);
+    this.opts.mempool.on('removed', this.onRemoved);
     this.opts.mempool.on('tx', this.onTx);
   }
 
