@@ -85,8 +85,13 @@ export interface P2PNodeOptions {
   random?: () => number;
   /** CSPRNG bytes: handshake challenges, ping nonces. */
   randomBytes?: (n: number) => Uint8Array;
-  /** Which hosts the address book accepts (default: loopback only, the local network). */
+  /** Which hosts the address book accepts (default: any loopback, private or public IP; see net-address.ts). */
   isAcceptableHost?: (host: string) => boolean;
+  /** The address we announce to peers (--external-address); default: one several peers agree they see us at. */
+  externalAddress?: { host: string; port: number };
+  /** Established inbound peers per non-loopback IP (default 4) and per public netgroup (default 8). */
+  maxInboundPerIp?: number;
+  maxInboundPerNetgroup?: number;
 }
 
 export interface PeerInfo {
@@ -172,6 +177,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     const refreshIntervalMs = o.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     const handshakeTimeoutMs = o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     const maxInbound = o.maxInbound ?? DEFAULT_MAX_INBOUND;
+    const maxPending = o.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
     const table = await PeerTable.open(peerDbPath(o.datadir), {
       clock: this.clock,
       random,
@@ -184,7 +190,9 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     const listener = new Listener();
     try {
       this.port = (
-        await listener.start({ host: o.host, port: o.port, maxConnections: maxInbound, maxPendingHandshakes: o.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, readyTimeoutMs: handshakeTimeoutMs })
+        // Room for the pending handshakes on top of the established slots: a full node must still be able to
+        // hear a newcomer's hello to evict someone for it (inbound-eviction.ts).
+        await listener.start({ host: o.host, port: o.port, maxConnections: maxInbound + maxPending, maxPendingHandshakes: maxPending, readyTimeoutMs: handshakeTimeoutMs })
       ).port;
     } catch (e) {
       await table.close();
@@ -204,6 +212,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       privateKey: o.nodeKey.privateKey,
       userAgent: o.userAgent ?? `minichain/${packageVersion()}`,
       listenPort: () => this.port,
+      externalIps: () => manager?.externalIps() ?? [],
       best: () => ({ height: chain.tip.height, work: chain.tip.work, hash: chain.tip.hash }),
     };
     let manager: PeerManager | undefined;
@@ -243,6 +252,9 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       dialTimeoutMs: o.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       banDurationMs: o.banDurationMs ?? DEFAULT_BAN_DURATION_MS,
       maxMissedPings: o.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
+      ...(o.externalAddress ? { externalAddress: o.externalAddress } : {}),
+      ...(o.maxInboundPerIp !== undefined ? { maxInboundPerIp: o.maxInboundPerIp } : {}),
+      ...(o.maxInboundPerNetgroup !== undefined ? { maxInboundPerNetgroup: o.maxInboundPerNetgroup } : {}),
     });
     manager.addSelfKeys(selfKeys);
     this.manager = manager;

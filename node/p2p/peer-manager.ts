@@ -27,12 +27,20 @@ import { CloseCode, Connection } from './transport/connection.js';
 import { dial } from './transport/dialer.js';
 import { backoffMs } from './addr-policy.js';
 import { parsePeerUrl, peerUrl, splitPeerKey } from './peer-url.js';
+import { selectEvictionCandidate } from './inbound-eviction.js';
+import { addressClass, formatIp, netgroup, parseIp } from './net-address.js';
 
 export const DEFAULT_MAX_OUTBOUND = 8;
 export const DEFAULT_MAX_INBOUND = 32;
 export const DEFAULT_REFRESH_INTERVAL_MS = 10_000;
 export const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_MISSED_PINGS = 3;
+/** Established inbound peers from one non-loopback IP (a loopback IP is many local nodes: only eviction applies). */
+export const DEFAULT_MAX_INBOUND_PER_IP = 4;
+/** Established inbound peers from one public netgroup (IPv4 /16, IPv6 /32). */
+export const DEFAULT_MAX_INBOUND_PER_NETGROUP = 8;
+/** Outbound peers that must agree on where they see us before we adopt that address as ours. */
+export const SELF_ADDRESS_QUORUM = 2;
 /** Seeds are retried after failures with the address book's backoff: 2 s doubling up to 10 min. */
 const SEED_BACKOFF_BASE_MS = 2_000;
 const SEED_BACKOFF_MAX_MS = 10 * 60_000;
@@ -59,6 +67,10 @@ export interface PeerManagerOptions {
   banDurationMs: number;
   maxMissedPings: number;
   maxQueuedBytes?: number;
+  maxInboundPerIp?: number;
+  maxInboundPerNetgroup?: number;
+  /** Where we announce ourselves (--external-address); else an address SELF_ADDRESS_QUORUM outbound peers agree on. */
+  externalAddress?: { host: string; port: number };
 }
 
 type ManagerEvents = {
@@ -89,6 +101,10 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   private timer: NodeJS.Timeout | undefined;
   private kickTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Observed IP (as outbound peers report it in hello.observed) -> the peers' netgroups that reported it. */
+  private readonly observedBy = new Map<string, Set<string>>();
+  /** Our address as several outbound peers see it (the self-address we adopted), if any. */
+  adoptedIp: string | undefined;
 
   constructor(private readonly o: PeerManagerOptions) {
     super();
@@ -172,9 +188,17 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     });
   }
 
-  /** Bans `nodeId` (persisted by the PeerTable) and drops its connections. */
+  /**
+   * Bans `nodeId` (persisted by the PeerTable) and drops its connections; a connected peer at a
+   * non-loopback IP also gets that IP discouraged (new ids are free, IPs are not). On loopback only the id:
+   * 127.0.0.1 is every local node.
+   */
   ban(nodeId: string, reason: string, durationMs = this.o.banDurationMs): void {
     this.o.book.ban(nodeId, reason, durationMs);
+    for (const p of this.all) {
+      const cls = addressClass(p.host);
+      if (p.nodeIdHex === nodeId && cls !== undefined && cls !== 'loopback') this.o.book.ban(formatIp(parseIp(p.host)!), reason, durationMs);
+    }
     this.o.log.warn({ nodeId, reason, durationMs }, 'peer banned');
     this.emit('banned', { nodeId, reason });
     for (const p of this.all) if (p.nodeIdHex === nodeId) p.disconnect(reason, CloseCode.policyViolation);
@@ -222,9 +246,37 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     const id = peer.nodeIdHex!;
     if (this.stopped) return 'shutdown';
     if (this.o.book.isBanned(id)) return 'banned';
+    if (peer.direction === 'inbound' && this.o.book.isBanned(peer.host)) return 'banned';
     if (this.byNodeId.get(id)?.direction === peer.direction) return 'duplicate-connection';
-    if (peer.direction === 'inbound' && this.countEstablished('inbound') >= this.o.maxInbound) return 'too-many-inbound';
+    if (peer.direction === 'inbound') {
+      const veto = this.admitInbound(peer);
+      if (veto) return veto;
+    }
     if (hello.listenPort > 0 && peer.direction === 'inbound') peer.listenKey = peerKey({ host: peer.host, port: hello.listenPort });
+    return undefined;
+  }
+
+  /**
+   * Inbound limits: per IP and per public netgroup, then the total; when the total is reached another
+   * inbound peer is evicted (inbound-eviction.ts) so that one network cannot hold every slot.
+   */
+  private admitInbound(peer: Peer): string | undefined {
+    const cls = addressClass(peer.host);
+    const group = netgroup(peer.host);
+    const inbound = [...this.byNodeId.values()].filter((p) => p.direction === 'inbound');
+    if (cls !== 'loopback' && inbound.filter((p) => p.host === peer.host).length >= (this.o.maxInboundPerIp ?? DEFAULT_MAX_INBOUND_PER_IP))
+      return 'too-many-from-ip';
+    if (cls === 'public' && inbound.filter((p) => netgroup(p.host) === group).length >= (this.o.maxInboundPerNetgroup ?? DEFAULT_MAX_INBOUND_PER_NETGROUP))
+      return 'too-many-from-netgroup';
+    if (inbound.length < this.o.maxInbound) return undefined;
+    const victim = selectEvictionCandidate(
+      inbound.map((p) => ({ peer: p, netgroup: netgroup(p.host), latencyMs: p.latencyMs, lastBlockAt: p.lastBlockAt, lastTxAt: p.lastTxAt, connectedAt: p.connectedAt })),
+      this.o.random,
+    );
+    // The newcomer must not be from the very group that would lose a member: that would only churn it.
+    if (victim === undefined || netgroup(victim.host) === group) return 'too-many-inbound';
+    this.o.log.info({ evicted: victim.label, for: peer.label }, 'inbound slots full: evicting a peer');
+    victim.disconnect('evicted');
     return undefined;
   }
 
@@ -247,18 +299,63 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     const now = this.o.clock();
     if (peer.listenKey) {
       const addr = splitPeerKey(peer.listenKey);
-      const r = this.o.book.markSuccess(addr, id, now);
-      if (r.ok) this.o.book.setConnected(peer.listenKey, true);
-      if (peer.direction === 'inbound' && r.ok)
-        this.o.addrs.advertise({ host: addr.host, port: addr.port, nodeId: peer.hello!.nodeId, lastSeen: now }, peer);
+      if (peer.direction === 'outbound') {
+        // Our own dial reached this id at this address: the only thing that verifies an entry.
+        const r = this.o.book.markSuccess(addr, id, now);
+        if (r.ok) this.o.book.setConnected(peer.listenKey, true);
+        this.noteObserved(peer);
+      } else {
+        // An inbound peer's listening address is a claim (anyone can send any port): new and unverified,
+        // under the peer's per-source and source-group caps, until our own dial proves it.
+        const r = this.o.book.add({ host: addr.host, port: addr.port, nodeId: id }, id, now, netgroup(peer.host));
+        if (r.ok && r.isNew) this.o.addrs.advertise({ host: addr.host, port: addr.port, nodeId: peer.hello!.nodeId, lastSeen: now }, peer);
+        if (r.ok) this.o.addrs.onLearnedAddress();
+      }
     }
     if (peer.dialKey) {
       const seed = this.seeds.find((s) => s.key === peer.dialKey);
       if (seed) seed.failures = 0;
       this.o.addrs.request(peer);
+      const self = this.announcedAddress();
+      if (self) this.o.addrs.announceSelf(peer, { ...self, nodeId: this.o.local.nodeId, lastSeen: now });
     }
     this.o.log.info({ peer: peer.label, direction: peer.direction, height: peer.bestHeight }, 'peer connected');
     this.emit('established', peer);
+  }
+
+  /** The address we announce: --external-address, else an adopted self-address with our listening port. */
+  announcedAddress(): { host: string; port: number } | undefined {
+    if (this.o.externalAddress) return this.o.externalAddress;
+    const port = this.o.local.listenPort();
+    return this.adoptedIp !== undefined && port > 0 ? { host: this.adoptedIp, port } : undefined;
+  }
+
+  /** IPs a peer's hello.observed may name for us besides our socket's own address. */
+  externalIps(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const h of [this.o.externalAddress?.host, this.adoptedIp]) {
+      const ip = h === undefined ? undefined : parseIp(h);
+      if (ip) out.push(ip);
+    }
+    return out;
+  }
+
+  /**
+   * Counts where outbound peers see us; a non-loopback IP reported by SELF_ADDRESS_QUORUM peers in distinct
+   * netgroups becomes our adopted self-address (Core's "discover" from version.addrMe, bounded to 16 IPs).
+   */
+  private noteObserved(peer: Peer): void {
+    const ip = formatIp(peer.hello!.observedIp);
+    const cls = addressClass(ip);
+    if (cls === undefined || cls === 'loopback' || this.o.externalAddress) return;
+    if (!this.observedBy.has(ip) && this.observedBy.size >= 16) return;
+    const set = this.observedBy.get(ip) ?? new Set<string>();
+    set.add(peer.nodeIdHex!);
+    this.observedBy.set(ip, set);
+    if (set.size >= SELF_ADDRESS_QUORUM && this.adoptedIp !== ip) {
+      this.adoptedIp = ip;
+      this.o.log.info({ address: ip }, 'adopted our address as seen by peers');
+    }
   }
 
   private onSelfConnection(peer: Peer): void {
@@ -296,7 +393,21 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     for (const p of this.all) if (p.direction === 'outbound') outbound++;
     const need = this.o.maxOutbound - outbound;
     if (need <= 0) return;
-    const picks = this.o.book.select(need, this.exclusions());
+    const ex = this.exclusions();
+    // Outbound peers in distinct public netgroups (Core): one operator's /16 cannot be all our outbound peers.
+    // Loopback and private addresses are one machine or one site: no diversity to keep there.
+    const groups = new Set<string>();
+    for (const p of this.all) if (p.direction === 'outbound' && addressClass(p.host) === 'public') groups.add(netgroup(p.host));
+    const picks = this.o.book
+      .select(need * 4, ex)
+      .filter((e) => {
+        if (addressClass(e.host) !== 'public') return true;
+        const g = netgroup(e.host);
+        if (groups.has(g)) return false;
+        groups.add(g);
+        return true;
+      })
+      .slice(0, need);
     for (const e of picks) this.dialAddress(peerKey(e), peerUrl(e), 'addr');
     // Seeds only when the known addresses gave nothing to try and we are still short.
     if (picks.length === 0 && this.dialing.size === 0 && this.countEstablished('outbound') < this.o.maxOutbound) this.dialSeeds(need);

@@ -106,6 +106,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   bestHeight = 0;
   bestWork = 0n;
   latencyMs: number | null = null;
+  /** When this peer last gave us a new valid block / transaction (0: never); inbound eviction protects these. */
+  lastBlockAt = 0;
+  lastTxAt = 0;
   /** When we last answered this peer's getaddr. */
   lastGetaddrAnswer = -Infinity;
   /** We sent getaddr and the answer (one addr) is exempt from the addr budget. */
