@@ -37,6 +37,8 @@ export interface RawPeerOptions {
   maxPayload?: number;
   /** Ms to wait for the WebSocket to open; default 5,000. */
   openTimeoutMs?: number;
+  /** Local IP to connect from (e.g. 127.0.0.2: another loopback "host"). */
+  localAddress?: string;
 }
 
 export interface RawCloseInfo {
@@ -99,7 +101,12 @@ export class RawPeer {
   static async connect(url: string, o: RawPeerOptions): Promise<RawPeer> {
     let key = o.privateKey;
     while (key === undefined || !isValidPrivateKey(key)) key = new Uint8Array(randomBytes(32));
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: o.maxPayload ?? 8 * 1024 * 1024, followRedirects: false });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: o.maxPayload ?? 8 * 1024 * 1024,
+      followRedirects: false,
+      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    });
     const peer = new RawPeer(ws, o, key);
     open.add(peer);
     await new Promise<void>((resolve, reject) => {
