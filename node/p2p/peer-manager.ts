@@ -4,9 +4,8 @@
  *     picking addresses from the AddrBook (tried ones preferred, backoff after failures) and falling
  *     back to the seeds only while too few peers are reachable: a node that knows the network
  *     (its persisted peer database) needs no seed;
- *   - admits a peer after its hello (banned nodeIds are refused) and keeps one connection per node:
- *     the newer is closed, except for crossed dials (two nodes dialling each other at once), where both
- *     sides keep the connection dialled by the lower nodeId, so they keep the same one;
+ *   - admits a peer after its hello (banned nodeIds and IPs are refused, inbound limits and eviction
+ *     apply) and keeps one connection per node and direction: a second one the same way is closed;
  *   - records every outcome in the AddrBook (attempts, failures, successful handshakes with the proven
  *     nodeId, a peer's advertised listening address) and bans a peer whose misbehaviour score reached
  *     the threshold, by nodeId, for `banDurationMs`;
@@ -90,6 +89,12 @@ interface SeedState {
 
 export class PeerManager extends EventEmitter<ManagerEvents> {
   private readonly all = new Set<Peer>();
+  /**
+   * Established peers by "nodeId/direction": at most one connection per node and direction. An inbound and
+   * an outbound connection to the same node may coexist (as in Bitcoin Core, where a node that dialled us is
+   * still a candidate for our own outbound slots): otherwise whoever dials first decides both nodes' choice
+   * of outbound peers, and in a small network the last node to dial finds every other node already inbound.
+   */
   private readonly byNodeId = new Map<string, Peer>();
   /** "host:port" keys being dialled. */
   private readonly dialing = new Set<string>();
@@ -247,7 +252,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     if (this.stopped) return 'shutdown';
     if (this.o.book.isBanned(id)) return 'banned';
     if (peer.direction === 'inbound' && this.o.book.isBanned(peer.host)) return 'banned';
-    if (this.byNodeId.get(id)?.direction === peer.direction) return 'duplicate-connection';
+    if (this.byNodeId.has(slot(id, peer.direction))) return 'duplicate-connection';
     if (peer.direction === 'inbound') {
       const veto = this.admitInbound(peer);
       if (veto) return veto;
@@ -282,20 +287,12 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
 
   private onEstablished(peer: Peer): void {
     const id = peer.nodeIdHex!;
-    const existing = this.byNodeId.get(id);
-    if (existing) {
-      // Two connections to one node. Same direction: the newer goes. Crossed dials (both nodes dialled
-      // each other at once): both sides keep the connection dialled by the lower nodeId, so they agree
-      // whatever order the handshakes completed in on each side.
-      const dialerOf = (p: Peer) => (p.direction === 'outbound' ? this.o.local.nodeIdHex : id);
-      if (existing.direction === peer.direction || dialerOf(existing) < dialerOf(peer)) {
-        peer.disconnect('duplicate-connection');
-        return;
-      }
-      this.byNodeId.delete(id);
-      existing.disconnect('duplicate-connection');
+    // A second connection to one node in the same direction: the newer goes (the other direction is fine).
+    if (this.byNodeId.has(slot(id, peer.direction))) {
+      peer.disconnect('duplicate-connection');
+      return;
     }
-    this.byNodeId.set(id, peer);
+    this.byNodeId.set(slot(id, peer.direction), peer);
     const now = this.o.clock();
     if (peer.listenKey) {
       const addr = splitPeerKey(peer.listenKey);
@@ -366,9 +363,9 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
 
   private onClose(peer: Peer, info: PeerCloseInfo): void {
     this.all.delete(peer);
-    const wasEstablished = peer.nodeIdHex !== undefined && this.byNodeId.get(peer.nodeIdHex) === peer;
-    if (wasEstablished) this.byNodeId.delete(peer.nodeIdHex!);
-    if (peer.listenKey && wasEstablished) this.o.book.setConnected(peer.listenKey, false);
+    const wasEstablished = peer.nodeIdHex !== undefined && this.byNodeId.get(slot(peer.nodeIdHex, peer.direction)) === peer;
+    if (wasEstablished) this.byNodeId.delete(slot(peer.nodeIdHex!, peer.direction));
+    if (peer.listenKey && wasEstablished && peer.direction === 'outbound') this.o.book.setConnected(peer.listenKey, false);
     if (peer.dialKey && !wasEstablished && !this.stopped && !NOT_THE_ADDRESS_FAULT.has(info.reason)) this.recordFailure(peer.dialKey);
     const log = wasEstablished ? this.o.log.info.bind(this.o.log) : this.o.log.debug.bind(this.o.log);
     log({ peer: peer.label, reason: info.reason, code: info.code, byUs: info.byUs }, 'peer disconnected');
@@ -416,7 +413,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   private dialSeeds(max: number): void {
     const now = this.o.clock();
     const connected = new Set<string>();
-    for (const p of this.all) if (p.listenKey) connected.add(p.listenKey);
+    for (const p of this.all) if (p.listenKey && p.direction === 'outbound') connected.add(p.listenKey);
     let n = 0;
     for (const s of this.seeds) {
       if (n >= max) break;
@@ -429,10 +426,11 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     }
   }
 
-  /** Keys and nodeIds not to dial: ourselves, everything connected or being dialled. */
+  /** Keys and nodeIds not to dial: ourselves, our outbound peers, everything being dialled. */
   private exclusions(): Set<string> {
     const ex = new Set<string>([...this.dialing, ...this.selfKeys]);
     for (const p of this.all) {
+      if (p.direction !== 'outbound') continue;
       if (p.nodeIdHex) ex.add(p.nodeIdHex);
       if (p.listenKey) ex.add(p.listenKey);
     }
@@ -487,4 +485,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     for (const p of this.byNodeId.values()) if (p.direction === direction) n++;
     return n;
   }
+}
+
+function slot(nodeId: string, direction: 'inbound' | 'outbound'): string {
+  return `${nodeId}/${direction}`;
 }
