@@ -73,9 +73,11 @@ test('64 node ids and 16 half-open sockets from one IP do not keep an honest nod
 });
 
 test('an inbound peer claiming an honest node\'s port and misbehaving cannot get the honest address banned', T, async () => {
-  const honestPort = Number(new URL(honest.url).port);
+  // A node the target has never heard of, so the liar's claim is the first word on its address.
+  const victim = await startTestNode({ name: 'victim' });
+  const honestPort = Number(new URL(victim.url).port);
   const honestKey = `127.0.0.1:${honestPort}`;
-  await honest.p2p.disconnect(target.nodeId);
+  assert.equal(target.p2p.knownAddresses().some((e) => `${e.host}:${e.port}` === honestKey), false);
   // The liar connects from 127.0.0.1 (the honest node's IP) and claims the honest node's listening port.
   const liar = await RawPeer.connect(target.url, { ...opts(), localAddress: '127.0.0.1', listenPort: honestPort });
   await liar.handshake();
@@ -91,16 +93,16 @@ test('an inbound peer claiming an honest node\'s port and misbehaving cannot get
   assert.notEqual(entry.nodeId, liar.nodeIdHex, 'the liar\'s claim on it is gone');
   // Dialable: the target's own dialling reaches the honest node there and verifies the entry.
   await waitFor(
-    () => target.p2p.knownAddresses().some((e) => `${e.host}:${e.port}` === honestKey && e.verified && e.nodeId === honest.nodeId),
+    () => target.p2p.knownAddresses().some((e) => `${e.host}:${e.port}` === honestKey && e.verified && e.nodeId === victim.nodeId),
     15_000,
     'the target to dial and verify the honest address',
   );
 });
 
 test('one node id reconnecting with 100 listening ports holds at most its per-source share', T, async () => {
-  const before = target.p2p.knownAddresses();
   const honestKey = `127.0.0.1:${new URL(honest.url).port}`;
-  assert.ok(before.some((e) => `${e.host}:${e.port}` === honestKey && e.verified));
+  // The target dials the honest node it heard from (an inbound peer is also an outbound candidate): verified.
+  await waitFor(() => target.p2p.knownAddresses().some((e) => `${e.host}:${e.port}` === honestKey && e.verified), 15_000, 'a verified honest entry');
   const key = new Uint8Array(32).fill(7);
   let id = '';
   for (let i = 0; i < 100; i++) {
