@@ -68,6 +68,7 @@ export class FullNode {
         maxOutbound: config.maxOutbound,
         maxInbound: config.maxInbound,
         refreshIntervalMs: config.refreshIntervalMs,
+        ...(config.externalAddress ? { externalAddress: config.externalAddress } : {}),
       });
       await p2p.start();
       cleanup.push(() => p2p.stop());
