@@ -59,13 +59,15 @@ test('malformed proofs and parts are invalid, never a throw', () => {
   assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, challenge: filled(0x22, 31) } }, 'listener', proof), false);
 });
 
-test('digest: domain-tagged 223-byte preimage, and the vector in p2p-messages.json', () => {
+test('digest: domain-tagged 221-byte preimage, and the vector in p2p-messages.json', () => {
   const v = (
     JSON.parse(readFileSync(new URL('../../../test/vectors/p2p-messages.json', import.meta.url), 'utf8')) as {
       handshake: Record<string, string>;
     }
   ).handshake;
   assert.equal(v.signerPrivateKey, toHex(B.privateKey));
+  assert.equal(v.preimage!.length / 2, 22 + 32 + 33 + 33 + 32 + 32 + 18 + 18 + 1);
+  assert.equal(toHex(new TextEncoder().encode('minichain-handshake-v2')), v.preimage!.slice(0, 44));
   assert.equal(v.dialerId, toHex(A.publicKey));
   assert.equal(v.listenerId, toHex(B.publicKey));
   assert.equal(toHex(handshakeDigest(t, 'listener')), v.digest);

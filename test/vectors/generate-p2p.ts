@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../../node/core/bytes.js';
-import { handshakeDigest, transcriptOf } from '../../node/p2p/protocol/handshake.js';
+import { HANDSHAKE_DOMAIN, handshakeDigest, transcriptOf } from '../../node/p2p/protocol/handshake.js';
 import { encodeMessage } from '../../node/p2p/protocol/messages.js';
 import { repoRoot } from '../helpers/chain-fixtures.js';
 import { B, GENESIS, helloA, helloB, sampleMessages, toJson } from '../helpers/p2p-fixtures.js';
@@ -33,9 +33,24 @@ const out = {
     listenerObserved: `${toHex(t.listener.observedIp)}:${t.listener.observedPort}`,
     signerRole: 'listener',
     signerPrivateKey: toHex(B.privateKey),
+    preimage: [
+      toHex(new TextEncoder().encode(HANDSHAKE_DOMAIN)),
+      toHex(GENESIS),
+      toHex(t.dialer.id),
+      toHex(t.listener.id),
+      toHex(t.dialer.challenge),
+      toHex(t.listener.challenge),
+      toHex(t.dialer.observedIp) + u16le(t.dialer.observedPort),
+      toHex(t.listener.observedIp) + u16le(t.listener.observedPort),
+      '02',
+    ].join(''),
     digest: toHex(handshakeDigest(t, 'listener')),
     signature: toHex(proof.signature),
   },
 };
+function u16le(n: number): string {
+  return toHex(new Uint8Array([n & 0xff, n >> 8]));
+}
+
 writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 process.stdout.write(`wrote ${file}\n`);

@@ -51,7 +51,7 @@ export type HandshakeRole = 'dialer' | 'listener';
 /**
  * sha256d("minichain-handshake-v2" (22 ASCII bytes) | genesisHash 32 | dialer id 33 | listener id 33 |
  * dialer challenge 32 | listener challenge 32 | dialer's view of the listener (ip 16, port u16 LE) |
- * listener's view of the dialer (ip 16, port u16 LE) | signer role u8 (1 dialer, 2 listener)): 223 bytes,
+ * listener's view of the dialer (ip 16, port u16 LE) | signer role u8 (1 dialer, 2 listener)): 221 bytes,
  * every part of fixed length. Both challenges bind the session, the ids and the views bind the two sockets,
  * so a proof relayed through a third node (whose sockets differ) is useless; the role byte stops reflection.
  * @throws NodeError INVALID_ARGUMENT when a part has the wrong length.
