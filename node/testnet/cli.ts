@@ -55,8 +55,9 @@ async function main(): Promise<void> {
   out.push('', 'Nodes:');
   for (const n of net.nodes) out.push(`  node${n.index}  p2p ${n.p2p}  rpc ${n.rpc}  pid ${n.pid}${n.miner ? '  (miner)' : ''}  log ${n.datadir}/node.log`);
   out.push('', `Wrote ${net.dir}/nodes.json and ${net.dir}/accounts.json. Try, in another terminal:`);
+  const rpcOpt = hosts ? ` --rpc ${net.nodes[0]!.rpc}` : '';
   out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- import ${net.accounts[0]?.privateKey ?? '<key>'} --name dev0`);
-  out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
+  out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet --${rpcOpt} send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
   out.push('', 'Press Ctrl-C to stop every node (data is kept; --reset starts over).', '');
   process.stdout.write(out.join('\n') + '\n');
 
