@@ -213,6 +213,12 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
   }
 
+  /** The peer gave us a new valid block or transaction (inbound eviction protects such peers). */
+  noteUseful(kind: 'block' | 'tx'): void {
+    if (kind === 'block') this.lastBlockAt = this.o.clock();
+    else this.lastTxAt = this.o.clock();
+  }
+
   /** Raises the best chain the peer is known to have (from its hello, or blocks it sent or announced). */
   noteBest(height: number, work: bigint): void {
     if (work > this.bestWork) {
