@@ -26,8 +26,9 @@ import { CloseCode, Connection } from './transport/connection.js';
 import { dial } from './transport/dialer.js';
 import { backoffMs } from './addr-policy.js';
 import { parsePeerUrl, peerUrl, splitPeerKey } from './peer-url.js';
-import { selectEvictionCandidate } from './inbound-eviction.js';
+import { admitInbound } from './inbound-admission.js';
 import { addressClass, formatIp, netgroup, parseIp } from './net-address.js';
+import { SelfAddress } from './self-address.js';
 
 export const DEFAULT_MAX_OUTBOUND = 8;
 export const DEFAULT_MAX_INBOUND = 32;
@@ -38,8 +39,7 @@ export const DEFAULT_MAX_MISSED_PINGS = 3;
 export const DEFAULT_MAX_INBOUND_PER_IP = 4;
 /** Established inbound peers from one public netgroup (IPv4 /16, IPv6 /32). */
 export const DEFAULT_MAX_INBOUND_PER_NETGROUP = 8;
-/** Outbound peers that must agree on where they see us before we adopt that address as ours. */
-export const SELF_ADDRESS_QUORUM = 2;
+
 /** Seeds are retried after failures with the address book's backoff: 2 s doubling up to 10 min. */
 const SEED_BACKOFF_BASE_MS = 2_000;
 const SEED_BACKOFF_MAX_MS = 10 * 60_000;
@@ -106,13 +106,12 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   private timer: NodeJS.Timeout | undefined;
   private kickTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** Observed IP (as outbound peers report it in hello.observed) -> the peers' netgroups that reported it. */
-  private readonly observedBy = new Map<string, Set<string>>();
-  /** Our address as several outbound peers see it (the self-address we adopted), if any. */
-  adoptedIp: string | undefined;
+  /** Where other nodes can dial us: --external-address, or what our outbound peers agree they see. */
+  private readonly self: SelfAddress;
 
   constructor(private readonly o: PeerManagerOptions) {
     super();
+    this.self = new SelfAddress(o.externalAddress);
     for (const url of o.seeds) {
       try {
         this.seeds.push({ url, key: parsePeerUrl(url).key, failures: 0, lastAttempt: 0 });
@@ -261,27 +260,19 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     return undefined;
   }
 
-  /**
-   * Inbound limits: per IP and per public netgroup, then the total; when the total is reached another
-   * inbound peer is evicted (inbound-eviction.ts) so that one network cannot hold every slot.
-   */
   private admitInbound(peer: Peer): string | undefined {
-    const cls = addressClass(peer.host);
-    const group = netgroup(peer.host);
     const inbound = [...this.byNodeId.values()].filter((p) => p.direction === 'inbound');
-    if (cls !== 'loopback' && inbound.filter((p) => p.host === peer.host).length >= (this.o.maxInboundPerIp ?? DEFAULT_MAX_INBOUND_PER_IP))
-      return 'too-many-from-ip';
-    if (cls === 'public' && inbound.filter((p) => netgroup(p.host) === group).length >= (this.o.maxInboundPerNetgroup ?? DEFAULT_MAX_INBOUND_PER_NETGROUP))
-      return 'too-many-from-netgroup';
-    if (inbound.length < this.o.maxInbound) return undefined;
-    const victim = selectEvictionCandidate(
-      inbound.map((p) => ({ peer: p, netgroup: netgroup(p.host), latencyMs: p.latencyMs, lastBlockAt: p.lastBlockAt, lastTxAt: p.lastTxAt, connectedAt: p.connectedAt })),
-      this.o.random,
-    );
-    // The newcomer must not be from the very group that would lose a member: that would only churn it.
-    if (victim === undefined || netgroup(victim.host) === group) return 'too-many-inbound';
-    this.o.log.info({ evicted: victim.label, for: peer.label }, 'inbound slots full: evicting a peer');
-    victim.disconnect('evicted');
+    const limits = {
+      maxInbound: this.o.maxInbound,
+      maxPerIp: this.o.maxInboundPerIp ?? DEFAULT_MAX_INBOUND_PER_IP,
+      maxPerNetgroup: this.o.maxInboundPerNetgroup ?? DEFAULT_MAX_INBOUND_PER_NETGROUP,
+    };
+    const a = admitInbound(peer.host, inbound, limits, this.o.random);
+    if (!a.ok) return a.reason;
+    if (a.evict) {
+      this.o.log.info({ evicted: a.evict.label, for: peer.label }, 'inbound slots full: evicting a peer');
+      a.evict.disconnect('evicted');
+    }
     return undefined;
   }
 
@@ -300,7 +291,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
         // Our own dial reached this id at this address: the only thing that verifies an entry.
         const r = this.o.book.markSuccess(addr, id, now);
         if (r.ok) this.o.book.setConnected(peer.listenKey, true);
-        this.noteObserved(peer);
+        const adopted = this.self.note(peer.hello!.observedIp, id);
+        if (adopted) this.o.log.info({ address: adopted }, 'adopted our address as seen by peers');
       } else {
         // An inbound peer's listening address is a claim (anyone can send any port): new and unverified,
         // under the peer's per-source and source-group caps, until our own dial proves it.
@@ -313,46 +305,16 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
       const seed = this.seeds.find((s) => s.key === peer.dialKey);
       if (seed) seed.failures = 0;
       this.o.addrs.request(peer);
-      const self = this.announcedAddress();
+      const self = this.self.announced(this.o.local.listenPort());
       if (self) this.o.addrs.announceSelf(peer, { ...self, nodeId: this.o.local.nodeId, lastSeen: now });
     }
     this.o.log.info({ peer: peer.label, direction: peer.direction, height: peer.bestHeight }, 'peer connected');
     this.emit('established', peer);
   }
 
-  /** The address we announce: --external-address, else an adopted self-address with our listening port. */
-  announcedAddress(): { host: string; port: number } | undefined {
-    if (this.o.externalAddress) return this.o.externalAddress;
-    const port = this.o.local.listenPort();
-    return this.adoptedIp !== undefined && port > 0 ? { host: this.adoptedIp, port } : undefined;
-  }
-
   /** IPs a peer's hello.observed may name for us besides our socket's own address. */
   externalIps(): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    for (const h of [this.o.externalAddress?.host, this.adoptedIp]) {
-      const ip = h === undefined ? undefined : parseIp(h);
-      if (ip) out.push(ip);
-    }
-    return out;
-  }
-
-  /**
-   * Counts where outbound peers see us; a non-loopback IP reported by SELF_ADDRESS_QUORUM peers in distinct
-   * netgroups becomes our adopted self-address (Core's "discover" from version.addrMe, bounded to 16 IPs).
-   */
-  private noteObserved(peer: Peer): void {
-    const ip = formatIp(peer.hello!.observedIp);
-    const cls = addressClass(ip);
-    if (cls === undefined || cls === 'loopback' || this.o.externalAddress) return;
-    if (!this.observedBy.has(ip) && this.observedBy.size >= 16) return;
-    const set = this.observedBy.get(ip) ?? new Set<string>();
-    set.add(peer.nodeIdHex!);
-    this.observedBy.set(ip, set);
-    if (set.size >= SELF_ADDRESS_QUORUM && this.adoptedIp !== ip) {
-      this.adoptedIp = ip;
-      this.o.log.info({ address: ip }, 'adopted our address as seen by peers');
-    }
+    return this.self.ips();
   }
 
   private onSelfConnection(peer: Peer): void {

@@ -11,6 +11,9 @@ import { isNodeError } from '../../node/core/errors.js';
 import { parseGenesis } from '../../node/core/params.js';
 import { toHex } from '../../node/core/bytes.js';
 import { EvictionCandidate, selectEvictionCandidate } from '../../node/p2p/inbound-eviction.js';
+import { admitInbound } from '../../node/p2p/inbound-admission.js';
+import { MAX_OBSERVED_IPS, SelfAddress } from '../../node/p2p/self-address.js';
+import { parseIp } from '../../node/p2p/net-address.js';
 import { addressClass, canReach, canonicalIp, isDnsName, netgroup } from '../../node/p2p/net-address.js';
 import { repoRoot } from '../helpers/chain-fixtures.js';
 import { seededRandom } from '../helpers/prng.js';
@@ -82,6 +85,45 @@ describe('inbound eviction', () => {
     list[30]!.latencyMs = 1; // and the second youngest is the fastest
     const v = selectEvictionCandidate(list, seededRandom(2));
     assert.ok(v !== undefined && v !== 31 && v !== 30, `evicted ${v}`);
+  });
+});
+
+describe('inbound admission', () => {
+  const view = (host: string, i = 0) => ({ host, latencyMs: 50, lastBlockAt: 0, lastTxAt: 0, connectedAt: i });
+  const limits = { maxInbound: 32, maxPerIp: 4, maxPerNetgroup: 8 };
+  it('caps one non-loopback IP and one public netgroup; loopback IPs only by the total', () => {
+    const r = seededRandom(1);
+    assert.deepEqual(admitInbound('203.0.113.5', Array(4).fill(view('203.0.113.5')), limits, r), { ok: false, reason: 'too-many-from-ip' });
+    const group = Array.from({ length: 8 }, (_, i) => view(`203.0.${i}.1`));
+    assert.deepEqual(admitInbound('203.0.200.1', group, limits, r), { ok: false, reason: 'too-many-from-netgroup' });
+    assert.deepEqual(admitInbound('203.1.0.1', group, limits, r), { ok: true });
+    // Private addresses: one site, no netgroup cap (a LAN testnet is one /16).
+    assert.deepEqual(admitInbound('198.18.0.9', Array.from({ length: 8 }, (_, i) => view(`198.18.0.${i + 1}`)), limits, r), { ok: true });
+    assert.deepEqual(admitInbound('127.0.0.1', Array(20).fill(view('127.0.0.1')), limits, r), { ok: true });
+  });
+  it('when full, evicts from another netgroup, or refuses the newcomer', () => {
+    const full = Array.from({ length: 32 }, (_, i) => view('127.0.0.2', i));
+    const a = admitInbound('127.0.0.3', full, limits, seededRandom(2));
+    assert.ok(a.ok && a.evict && a.evict.host === '127.0.0.2');
+    assert.deepEqual(admitInbound('127.0.0.2', full, limits, seededRandom(2)), { ok: false, reason: 'too-many-inbound' });
+  });
+});
+
+describe('self address', () => {
+  it('adopts an IP two outbound peers agree on; never loopback; bounded candidates', () => {
+    const s = new SelfAddress();
+    assert.equal(s.note(parseIp('127.0.0.1')!, 'a'), undefined);
+    assert.equal(s.note(parseIp('198.18.0.7')!, 'a'), undefined);
+    assert.equal(s.note(parseIp('198.18.0.7')!, 'a'), undefined, 'one peer twice is one voice');
+    assert.equal(s.note(parseIp('198.18.0.7')!, 'b'), '198.18.0.7');
+    assert.deepEqual(s.announced(7001), { host: '198.18.0.7', port: 7001 });
+    assert.equal(s.announced(0), undefined);
+    for (let i = 0; i < 100; i++) s.note(parseIp(`10.0.${i}.1`)!, 'x');
+    assert.equal(s.candidates, MAX_OBSERVED_IPS);
+    const ext = new SelfAddress({ host: '203.0.113.5', port: 9000 });
+    assert.equal(ext.note(parseIp('198.18.0.7')!, 'a'), undefined);
+    assert.deepEqual(ext.announced(7001), { host: '203.0.113.5', port: 9000 });
+    assert.equal(ext.ips().length, 1);
   });
 });
 
