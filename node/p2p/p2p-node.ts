@@ -372,7 +372,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
 function peerInfo(p: Peer): PeerInfo {
   return {
     nodeId: p.nodeIdHex!,
-    // The peer's ws URL: where it listens (proven by the handshake), else the socket's far end.
+    // The peer's ws URL: where it listens (dialled by us, or claimed in an inbound hello), else the socket's far end.
     address: `ws://${p.listenKey ?? `${p.host}:${p.remotePort}`}`,
     remote: `${p.host}:${p.remotePort}`,
     direction: p.direction,

@@ -9,8 +9,10 @@
  *     fill the table;
  *   - small unsolicited addr messages (a node announcing itself or a new neighbour) are relayed on to
  *     ADDR_RELAY_FANOUT other peers, only for entries that were new to us, so a relay ends;
- *   - a peer's own address (remote host + hello.listenPort, proven by the handshake) is recorded as a
- *     verified entry by the peer manager and relayed through `advertise`.
+ *   - an inbound peer's claimed address (remote host + hello.listenPort) is recorded by the peer manager
+ *     as a new, unverified entry (only our own dial verifies it) and relayed through `advertise`;
+ *   - only addresses the receiving peer could dial are sent to it (net-address.ts canReach: never a
+ *     loopback address to a remote peer), and entries count against the sender's source netgroup too.
  */
 import { AddrBook } from '../../addr-book.js';
 import { type AddressClass, addressClass, canReach, netgroup } from '../../net-address.js';
