@@ -5,8 +5,10 @@
  * preferred, new ones still explored, exponential backoff after failures), forgets dead addresses,
  * answers getaddr with a random sample, and keeps bans.
  *
- * Bans are keyed by nodeId when known, else by host:port, never by a bare IP: a local testnet runs many
- * honest nodes on 127.0.0.1 and banning the IP would ban them all.
+ * Bans are keyed by nodeId when known, else by host:port, or by a bare non-loopback IP (the peer manager
+ * "discourages" the IP of a banned remote peer); never by a loopback IP: a local testnet runs many honest
+ * nodes on 127.0.0.1 and banning the IP would ban them all. An id ban is stamped only on entries where our
+ * own dial proved that id. Entries are capped per source, per source netgroup and per address netgroup.
  *
  * PURE: no I/O, no timers, no Date.now, no Math.random; the clock and randomness are injected. Changes are
  * collected as dirty keys and handed out by `takeChanges()` for the caller to persist (see PeerTable).
