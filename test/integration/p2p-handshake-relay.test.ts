@@ -106,3 +106,13 @@ test('nothing was banned, and T and V still connect directly', async () => {
   await t.p2p.connect(v.url);
   await waitFor(() => hasPeer(v, t.nodeId) && hasPeer(t, v.nodeId), 5_000, 'a direct connection');
 });
+
+test('a node listening on 0.0.0.0 completes handshakes from any local address (the observed check uses the real socket)', async () => {
+  const any = await startTestNode({ name: 'any', host: '0.0.0.0' });
+  const port = new URL(any.url).port;
+  await t.p2p.connect(`ws://127.0.0.1:${port}`);
+  await waitFor(() => hasPeer(any, t.nodeId), 5_000, 'a connection to the 0.0.0.0 listener');
+  const other = await startTestNode({ name: 'other' });
+  await other.p2p.connect(`ws://localhost:${port}`);
+  await waitFor(() => hasPeer(any, other.nodeId), 5_000, 'a connection through "localhost"');
+});
