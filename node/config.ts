@@ -29,23 +29,62 @@ export interface NodeConfig {
   maxOutbound: number;
   maxInbound: number;
   refreshIntervalMs: number;
+  /** --external-address: the host:port we announce to peers (default: learnt from what peers see). */
+  externalAddress?: { host: string; port: number };
 }
 
-/** `--seeds a,b` | `--seeds none` | default hard-coded list. @throws NodeError CONFIG_ERROR on a bad URL. */
-export function parseSeeds(text: string | undefined): string[] {
-  if (text === undefined) return [...LOCAL_SEEDS];
+/**
+ * `--seeds a,b` | `--seeds none` | default: the `seeds` of genesis.json when it lists any, else the
+ * hard-coded list (the bootstrap of last resort). Each seed is `host:port`, `[ipv6]:port` or
+ * `ws://host:port`; the host may be an IP or a DNS name.
+ * @throws NodeError CONFIG_ERROR naming the bad seed.
+ */
+export function parseSeeds(text: string | undefined, genesisSeeds: readonly string[] = []): string[] {
+  if (text === undefined) return genesisSeeds.length > 0 ? [...genesisSeeds] : [...LOCAL_SEEDS];
   if (text.trim() === 'none' || text.trim() === '') return [];
-  return text.split(',').map((s) => {
-    const url = s.trim();
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new NodeError('CONFIG_ERROR', `invalid seed "${url}": expected ws://host:port`);
-    }
-    if (u.protocol !== 'ws:' || !u.port) throw new NodeError('CONFIG_ERROR', `invalid seed "${url}": expected ws://host:port`);
-    return `ws://${u.hostname}:${u.port}`;
-  });
+  return text.split(',').map((s) => seedUrl(s.trim()));
+}
+
+/** One seed in any accepted spelling -> `ws://host:port`. @throws NodeError CONFIG_ERROR. */
+export function seedUrl(seed: string): string {
+  const bad = () => new NodeError('CONFIG_ERROR', `invalid seed "${seed}": expected host:port or ws://host:port`);
+  let u: URL;
+  try {
+    u = new URL(seed.includes('://') ? seed : `ws://${seed}`);
+  } catch {
+    throw bad();
+  }
+  if (u.protocol !== 'ws:' || !u.port || u.pathname.length > 1 || u.username || u.search) throw bad();
+  return `ws://${u.hostname}:${u.port}`;
+}
+
+/** `host:port` / `[ipv6]:port` for --external-address. @throws NodeError CONFIG_ERROR. */
+export function parseHostPort(text: string, what: string): { host: string; port: number } {
+  let u: URL;
+  try {
+    u = new URL(`ws://${text}`);
+  } catch {
+    throw new NodeError('CONFIG_ERROR', `invalid ${what} "${text}": expected host:port`);
+  }
+  if (!u.port || u.pathname.length > 1) throw new NodeError('CONFIG_ERROR', `invalid ${what} "${text}": expected host:port`);
+  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port) };
+}
+
+/**
+ * The `seeds` of a genesis file (network configuration, not part of the chain definition: they never
+ * change the genesis hash). Absent: []. @throws NodeError CONFIG_ERROR for a malformed list.
+ */
+export async function loadGenesisSeeds(path: string): Promise<string[]> {
+  let json: { seeds?: unknown };
+  try {
+    json = JSON.parse(await readFile(path, 'utf8')) as { seeds?: unknown };
+  } catch (e) {
+    throw new NodeError('CONFIG_ERROR', `cannot read seeds from ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  if (json.seeds === undefined) return [];
+  if (!Array.isArray(json.seeds) || json.seeds.length > 64 || !json.seeds.every((x) => typeof x === 'string'))
+    throw new NodeError('CONFIG_ERROR', `genesis file ${path}: "seeds" must be a list of at most 64 "host:port" strings`);
+  return json.seeds.map((x) => seedUrl(x));
 }
 
 export function parsePort(text: string, what: string): number {

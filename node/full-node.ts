@@ -69,6 +69,7 @@ export class FullNode {
         maxOutbound: config.maxOutbound,
         maxInbound: config.maxInbound,
         refreshIntervalMs: config.refreshIntervalMs,
+        ...(config.externalAddress ? { externalAddress: config.externalAddress } : {}),
       });
       // Prometheus metrics, served on the RPC port at GET /metrics.
       const metrics = new NodeMetrics();

@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { toHex } from './core/bytes.js';
 import { isNodeError } from './core/errors.js';
-import { DEFAULT_P2P_PORT, NodeConfig, RPC_PORT_OFFSET, loadGenesis, parsePort, parseSeeds } from './config.js';
+import { DEFAULT_P2P_PORT, NodeConfig, RPC_PORT_OFFSET, loadGenesis, loadGenesisSeeds, parseHostPort, parsePort, parseSeeds } from './config.js';
 import { FullNode } from './full-node.js';
 import { createLogger } from './logger.js';
 import { bundledGenesisPath, packageVersion } from './paths.js';
@@ -16,11 +16,12 @@ const program = new Command('minichain-node')
   .description('Run a minichain full node: P2P on --port, JSON-RPC on 127.0.0.1:--rpc-port')
   .version(packageVersion())
   .option('--datadir <dir>', 'data directory (chain database, peer database, node key)', './data')
-  .option('--host <host>', 'P2P listen address', '127.0.0.1')
+  .option('--host <host>', 'P2P listen address (0.0.0.0 or :: for every interface)', '127.0.0.1')
+  .option('--external-address <host:port>', 'address to announce to peers (default: one several peers agree they see us at)')
   .option('--port <port>', 'P2P port', String(DEFAULT_P2P_PORT))
   .option('--rpc-port <port>', `JSON-RPC port (default: P2P port + ${RPC_PORT_OFFSET})`)
   .option('--rpc-host <host>', 'JSON-RPC listen address (loopback unless you know why)', '127.0.0.1')
-  .option('--seeds <urls>', 'comma-separated ws://host:port seeds, or "none" (default: the hard-coded local seeds)')
+  .option('--seeds <list>', 'comma-separated host:port (IP or DNS name) or ws://host:port seeds, or "none" (default: the seeds of genesis.json, else the hard-coded local seeds)')
   .option('--mine', 'mine blocks', false)
   .option('--miner-address <address>', 'address paid by mined blocks (default: a key kept in the datadir)')
   .option('--mine-duty <fraction>', 'fraction of one CPU core the miner may use (0..1]', '0.5')
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     port,
     rpcHost: o.rpcHost,
     rpcPort: o.rpcPort !== undefined ? parsePort(o.rpcPort, '--rpc-port') : port + RPC_PORT_OFFSET,
-    seeds: parseSeeds(o.seeds),
+    seeds: [],
     mine: o.mine === true,
     minerAddress: o.minerAddress,
     mineDuty: duty,
@@ -53,8 +54,10 @@ async function main(): Promise<void> {
     maxInbound: Number(o.maxInbound),
     refreshIntervalMs: Number(o.refreshInterval),
   };
+  if (o.externalAddress !== undefined) config.externalAddress = parseHostPort(o.externalAddress, '--external-address');
   const log = createLogger(config.logLevel);
   const params = await loadGenesis(config.genesisPath);
+  config.seeds = parseSeeds(o.seeds, await loadGenesisSeeds(config.genesisPath));
   const node = await FullNode.start(config, params, log);
   log.info(
     {

@@ -193,8 +193,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     if (!slot.ok) return slot;
     const at = run.start + Number(tx.nonce - acct.nonce);
     const replaced = slot.value === 'replace' ? pending[at]! : undefined;
-    if (replaced && !isReplacementAllowed(replaced.tx, tx))
-      return reject('policy', 'txn-replacement-fee-too-low', `pending fee ${replaced.tx.fee}, got ${tx.fee}`);
+    if (replaced && !isReplacementAllowed(replaced.tx, tx, this.chain.params.minFee))
+      return reject('policy', 'txn-replacement-fee-too-low', `pending fee ${replaced.tx.fee}, need >= ${replaced.tx.fee + (this.chain.params.minFee > 0n ? this.chain.params.minFee : 1n)}, got ${tx.fee}`);
     const funded = checkFunding(pending, run, at, e.cost, acct.balance);
     if (!funded.ok) return funded;
     const victims = this.pickVictims(this.byId.size + (replaced ? 0 : 1), this.totalBytes + e.size - (replaced?.size ?? 0), e);

@@ -39,12 +39,14 @@ export function compareFeeRate(a: FeeRated, b: FeeRated): number {
 }
 
 /**
- * Replace-by-fee for the same sender and nonce: only a strictly higher fee. An equal fee would let
- * anyone make the network relay the same slot forever at no cost; a higher one makes each
- * replacement pay for the bandwidth it uses.
+ * Replace-by-fee for the same sender and nonce (BIP-125 rule 4): the replacement must pay at least the
+ * minimum relay fee more than what it replaces (at least 1 base unit when that minimum is 0). With +1 base
+ * unit enough, anyone could make the whole network relay the same slot hundreds of times for almost
+ * nothing; this way every replacement pays for its own relay, like a new transaction.
  */
-export function isReplacementAllowed(existing: { fee: bigint }, replacement: { fee: bigint }): boolean {
-  return replacement.fee > existing.fee;
+export function isReplacementAllowed(existing: { fee: bigint }, replacement: { fee: bigint }, minRelayFee: bigint): boolean {
+  const step = minRelayFee > 0n ? minRelayFee : 1n;
+  return replacement.fee >= existing.fee + step;
 }
 
 /** What an admissible nonce does to the sender's pending chain. */

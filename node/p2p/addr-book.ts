@@ -5,8 +5,10 @@
  * preferred, new ones still explored, exponential backoff after failures), forgets dead addresses,
  * answers getaddr with a random sample, and keeps bans.
  *
- * Bans are keyed by nodeId when known, else by host:port, never by a bare IP: a local testnet runs many
- * honest nodes on 127.0.0.1 and banning the IP would ban them all.
+ * Bans are keyed by nodeId when known, else by host:port, or by a bare non-loopback IP (the peer manager
+ * "discourages" the IP of a banned remote peer); never by a loopback IP: a local testnet runs many honest
+ * nodes on 127.0.0.1 and banning the IP would ban them all. An id ban is stamped only on entries where our
+ * own dial proved that id. Entries are capped per source, per source netgroup and per address netgroup.
  *
  * PURE: no I/O, no timers, no Date.now, no Math.random; the clock and randomness are injected. Changes are
  * collected as dirty keys and handed out by `takeChanges()` for the caller to persist (see PeerTable).
@@ -14,6 +16,7 @@
  */
 import { NodeError } from '../core/errors.js';
 import { type AddrEntry, type BanRecord, MAX_HOST_LEN, MAX_REASON_LEN, MAX_SOURCE_LEN, type PeerAddr, isNodeId, peerKey } from '../storage/peer-layout.js';
+import { netgroup } from './net-address.js';
 import {
   ADDR_BOOK_DEFAULTS,
   type AddRejectReason,
@@ -23,8 +26,10 @@ import {
   DEFAULT_BAN_MS,
   SEEN_GRANULARITY_MS,
   backoffMs,
+  canonicalHost,
   isHostPortKey,
-  isLoopbackHost,
+  isIpBanKey,
+  isRoutableHost,
   pickWeighted,
   shuffleFirst,
   stripUndefined,
@@ -43,11 +48,22 @@ const copy = (e: AddrEntry): AddrEntry => ({ ...e });
  */
 const isStampedBanned = (e: AddrEntry, now: number): boolean => e.bannedUntil !== undefined && e.bannedUntil > now;
 
+/** The address netgroup an entry counts against, or undefined for loopback (one machine: no diversity to keep). */
+function addrGroup(host: string): string | undefined {
+  const g = netgroup(host);
+  return g.startsWith('lo:') ? undefined : g;
+}
+
 export class AddrBook {
   private readonly o: Required<Omit<AddrBookOptions, 'selfNodeId' | 'selfAddrs'>>;
   private readonly uncapped: Set<string>;
   private readonly entries = new Map<string, AddrEntry>();
   private readonly bySource = new Map<string, number>();
+  /** Entries per source netgroup (only those added with a known source group) and per address netgroup. */
+  private readonly bySourceGroup = new Map<string, number>();
+  private readonly byAddrGroup = new Map<string, number>();
+  /** key -> source netgroup of the peer that told us, for the entries that have one. */
+  private readonly sourceGroupOf = new Map<string, string>();
   private readonly bans = new Map<string, BanRecord>();
   private readonly connected = new Set<string>();
   private readonly selfKeys = new Set<string>();
@@ -59,7 +75,7 @@ export class AddrBook {
   constructor(opts: AddrBookOptions) {
     if (typeof opts.clock !== 'function' || typeof opts.random !== 'function')
       throw new NodeError('INVALID_ARGUMENT', 'AddrBook needs an injected clock and random');
-    this.o = { ...ADDR_BOOK_DEFAULTS, isAcceptableHost: isLoopbackHost, ...stripUndefined(opts) } as typeof this.o;
+    this.o = { ...ADDR_BOOK_DEFAULTS, isAcceptableHost: isRoutableHost, ...stripUndefined(opts) } as typeof this.o;
     this.uncapped = new Set(this.o.uncappedSources);
     this.setSelf(opts.selfNodeId, opts.selfAddrs ?? []);
   }
@@ -100,12 +116,12 @@ export class AddrBook {
   }
 
   /**
-   * Learns an address from `source`. `seenAt` is the advertised last-seen time, clamped to now (a peer
-   * cannot make its addresses look fresher than fresh).
-   * Returns a rejection value for junk, our own address, a banned address, a source over its cap, or a full
-   * table where every entry is protected.
+   * Learns an address from `source` (whose connection is in netgroup `sourceGroup`, when known). `seenAt`
+   * is the advertised last-seen time, clamped to now (a peer cannot make its addresses look fresher than fresh).
+   * Returns a rejection value for junk, our own address, a banned address, a source or source group over its
+   * cap, an address group over its cap, or a full table where every entry is protected.
    */
-  add(addr: PeerAddr, source: string, seenAt?: number): AddResult {
+  add(addr: PeerAddr, source: string, seenAt?: number, sourceGroup?: string): AddResult {
     const now = this.o.clock();
     const checked = this.check(addr, source);
     if (!checked.ok) return checked;
@@ -127,10 +143,19 @@ export class AddrBook {
       }
       return { ok: true, entry: copy(existing), isNew: false };
     }
-    if (!this.uncapped.has(source) && this.countBySource(source) >= this.o.maxPerSource) return { ok: false, reason: 'source-limit' };
+    if (!this.uncapped.has(source)) {
+      if (this.countBySource(source) >= this.o.maxPerSource) return { ok: false, reason: 'source-limit' };
+      if (sourceGroup !== undefined && (this.bySourceGroup.get(sourceGroup) ?? 0) >= this.o.maxPerSourceGroup) return { ok: false, reason: 'group-limit' };
+      const ag = addrGroup(host);
+      if (ag !== undefined && (this.byAddrGroup.get(ag) ?? 0) >= this.o.maxPerAddrGroup) return { ok: false, reason: 'group-limit' };
+    }
+    if (sourceGroup !== undefined && !this.uncapped.has(source)) this.sourceGroupOf.set(key, sourceGroup);
     const entry: AddrEntry = { host, port, verified: false, source, firstSeen: now, lastSeen: seen, lastAttempt: 0, lastSuccess: 0, failures: 0 };
     if (nodeId !== undefined) entry.nodeId = nodeId;
-    if (!this.insert(entry, now)) return { ok: false, reason: 'table-full' };
+    if (!this.insert(entry, now)) {
+      this.sourceGroupOf.delete(key);
+      return { ok: false, reason: 'table-full' };
+    }
     return { ok: true, entry: copy(entry), isNew: true };
   }
 
@@ -150,7 +175,7 @@ export class AddrBook {
    */
   markSuccess(addr: { host: string; port: number }, nodeId: string, now = this.o.clock()): AddResult {
     if (!isNodeId(nodeId)) throw new NodeError('INVALID_ARGUMENT', `markSuccess: bad nodeId ${nodeId}`);
-    const key = peerKey({ host: addr.host.toLowerCase(), port: addr.port });
+    const key = peerKey({ host: canonicalHost(addr.host), port: addr.port });
     if (nodeId === this.selfNodeId) {
       this.setSelf(undefined, [addr]);
       return { ok: false, reason: 'self-address' };
@@ -207,13 +232,14 @@ export class AddrBook {
    * @throws NodeError INVALID_ARGUMENT for a bare IP or other malformed key, or a non-positive duration.
    */
   ban(key: string, reason: string, durationMs = DEFAULT_BAN_MS, now = this.o.clock()): BanRecord {
-    if (!isNodeId(key) && !isHostPortKey(key))
-      throw new NodeError('INVALID_ARGUMENT', `ban key must be a nodeId or host:port, never a bare IP: ${key}`);
+    if (!isNodeId(key) && !isHostPortKey(key) && !isIpBanKey(key))
+      throw new NodeError('INVALID_ARGUMENT', `ban key must be a nodeId, host:port or a non-loopback IP: ${key}`);
     if (!Number.isSafeInteger(durationMs) || durationMs <= 0) throw new NodeError('INVALID_ARGUMENT', `ban duration must be a positive integer, got ${durationMs}`);
     const prev = this.bans.get(key);
     const record: BanRecord = { key, until: Math.max(now + durationMs, prev?.until ?? 0), reason: truncateUtf8(reason, MAX_REASON_LEN) };
     this.bans.set(key, record);
     this.dirtyBans.add(key);
+    if (isNodeId(key)) this.dropClaims(key);
     this.restampMatching(key);
     return { ...record };
   }
@@ -315,6 +341,7 @@ export class AddrBook {
       }
       this.entries.set(key, e);
       this.bySource.set(e.source, this.countBySource(e.source) + 1);
+      this.countGroups(key, e, 1);
     }
     for (const e of this.entries.values()) this.restamp(e);
     return { loaded: this.entries.size, dropped };
@@ -357,7 +384,7 @@ export class AddrBook {
   }
 
   private check(addr: PeerAddr, source: string): { ok: true; host: string; port: number; nodeId?: string } | { ok: false; reason: AddRejectReason } {
-    const host = typeof addr.host === 'string' ? addr.host.toLowerCase() : '';
+    const host = typeof addr.host === 'string' ? canonicalHost(addr.host) : '';
     if (host.length === 0 || host.length > MAX_HOST_LEN || !this.o.isAcceptableHost(host)) return { ok: false, reason: 'bad-host' };
     if (!Number.isInteger(addr.port) || addr.port < 1 || addr.port > 65535) return { ok: false, reason: 'bad-port' };
     const nodeId = addr.nodeId?.toLowerCase();
@@ -378,6 +405,7 @@ export class AddrBook {
     const key = peerKey(e);
     this.entries.set(key, e);
     this.bySource.set(e.source, this.countBySource(e.source) + 1);
+    this.countGroups(key, e, 1);
     this.restamp(e);
     this.dirtyEntries.add(key);
     return true;
@@ -416,14 +444,32 @@ export class AddrBook {
     const n = this.countBySource(e.source) - 1;
     if (n > 0) this.bySource.set(e.source, n);
     else this.bySource.delete(e.source);
+    this.countGroups(key, e, -1);
+    this.sourceGroupOf.delete(key);
     this.connected.delete(key);
     this.dirtyEntries.add(key);
   }
 
-  /** Copies the strongest ban on the entry's id or address onto it (or clears the stamp). */
+  private countGroups(key: string, e: AddrEntry, delta: number): void {
+    const bump = (m: Map<string, number>, g: string | undefined) => {
+      if (g === undefined) return;
+      const n = (m.get(g) ?? 0) + delta;
+      if (n > 0) m.set(g, n);
+      else m.delete(g);
+    };
+    if (this.uncapped.has(e.source)) return;
+    bump(this.bySourceGroup, this.sourceGroupOf.get(key));
+    bump(this.byAddrGroup, addrGroup(e.host));
+  }
+
+  /**
+   * Copies the strongest ban on the entry's id or address onto it (or clears the stamp). A ban on a nodeId
+   * reaches only entries where our own dial proved that id (verified): an id claimed for an address is a
+   * claim, and stamping it would let a misbehaving peer get an honest node's address banned.
+   */
   private restamp(e: AddrEntry): void {
     const byAddr = this.bans.get(peerKey(e));
-    const byId = e.nodeId !== undefined ? this.bans.get(e.nodeId) : undefined;
+    const byId = e.nodeId !== undefined && e.verified ? this.bans.get(e.nodeId) : undefined;
     const b = byAddr && byId ? (byAddr.until >= byId.until ? byAddr : byId) : (byAddr ?? byId);
     if (b?.until === e.bannedUntil && b?.reason === e.banReason) return;
     if (b) {
@@ -434,6 +480,19 @@ export class AddrBook {
       delete e.banReason;
     }
     this.dirtyEntries.add(peerKey(e));
+  }
+
+  /**
+   * A banned id's claims on addresses it never proved (unverified entries) are discredited: the address
+   * stays, dialable, with no id, so a peer that claimed an honest node's address and then misbehaved
+   * cannot get that address refused (the hijack of issue #8).
+   */
+  private dropClaims(nodeId: string): void {
+    for (const [key, e] of this.entries) {
+      if (e.verified || e.nodeId !== nodeId) continue;
+      delete e.nodeId;
+      this.dirtyEntries.add(key);
+    }
   }
 
   private restampMatching(banKey: string): void {

@@ -4,6 +4,7 @@
  * PURE: no I/O, no Date.now, no Math.random (randomness is passed in). Imports only storage/peer-layout types.
  */
 import type { AddrEntry, BanRecord } from '../storage/peer-layout.js';
+import { addressClass, canonicalIp } from './net-address.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -20,8 +21,15 @@ export interface AddrBookOptions {
   maxPerSource?: number;
   /** Sources trusted by the operator, exempt from the per-source cap and from eviction/forgetting. */
   uncappedSources?: readonly string[];
-  /** Which hosts are acceptable for the network in use; default: loopback only (local network). */
+  /** Which hosts are acceptable; default `isRoutableHost` (any loopback, private or public IP; no names from gossip). */
   isAcceptableHost?: (host: string) => boolean;
+  /**
+   * Most entries whose source peer is in one netgroup (IPv4 /16, IPv6 /32, one loopback IP): many node ids
+   * from one network together hold a bounded share of the table (Core's source-group buckets).
+   */
+  maxPerSourceGroup?: number;
+  /** Most entries in one non-loopback address netgroup: a flood of addresses in one /16 holds a bounded share. */
+  maxPerAddrGroup?: number;
   selfNodeId?: string;
   selfAddrs?: readonly { host: string; port: number }[];
   backoffBaseMs?: number;
@@ -42,6 +50,8 @@ export interface AddrBookOptions {
 export const ADDR_BOOK_DEFAULTS = {
   maxEntries: 2000,
   maxPerSource: 64,
+  maxPerSourceGroup: 256,
+  maxPerAddrGroup: 256,
   uncappedSources: ['manual', 'seed'] as readonly string[],
   backoffBaseMs: 2_000,
   backoffMaxMs: 10 * MINUTE,
@@ -64,6 +74,7 @@ export type AddRejectReason =
   | 'self-address'
   | 'banned'
   | 'source-limit'
+  | 'group-limit'
   | 'table-full';
 
 export type AddResult = { ok: true; entry: AddrEntry; isNew: boolean } | { ok: false; reason: AddRejectReason };
@@ -81,6 +92,23 @@ export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost') return true;
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return m !== null && m.slice(1).every((o) => Number(o) <= 255 && (o === '0' || !o.startsWith('0')));
+}
+
+/** Any dialable IP literal (loopback, private or public class, see net-address.ts) or `localhost`. */
+export function isRoutableHost(host: string): boolean {
+  return addressClass(host) !== undefined;
+}
+
+/** One spelling per address: canonical IP text (RFC 5952 for IPv6), names lower-cased. */
+export function canonicalHost(host: string): string {
+  const h = host.toLowerCase();
+  return canonicalIp(h) ?? h;
+}
+
+/** A bare IP key for an IP ban ("discourage"): only non-loopback IPs (a loopback IP is many local nodes). */
+export function isIpBanKey(key: string): boolean {
+  const cls = addressClass(key);
+  return cls !== undefined && cls !== 'loopback' && canonicalIp(key) === key;
 }
 
 /** Wait after `failures` consecutive failures: base * 2^(failures-1), capped. */

@@ -14,6 +14,7 @@ import { Chain, TipChange } from '../chain/chain.js';
 import { Mempool } from '../chain/mempool.js';
 import { blockHash } from '../core/block.js';
 import { NodeError } from '../core/errors.js';
+import { toHex } from '../core/bytes.js';
 import { Tx, txId } from '../core/tx.js';
 import { Log, silentLog } from '../log.js';
 import { packageVersion } from '../paths.js';
@@ -38,6 +39,7 @@ import { printable } from './protocol/messages.js';
 import { DEFAULT_BAN_DURATION_MS } from './protocol/misbehavior.js';
 import { LocalNode, Peer } from './protocol/peer.js';
 import { Relay } from './protocol/relay.js';
+import { ReplacementRelayLimit } from './protocol/replacement-limit.js';
 import { Sync } from './protocol/sync.js';
 import { DEFAULT_MAX_PENDING_HANDSHAKES, Listener } from './transport/listener.js';
 import type { Connection } from './transport/connection.js';
@@ -84,8 +86,13 @@ export interface P2PNodeOptions {
   random?: () => number;
   /** CSPRNG bytes: handshake challenges, ping nonces. */
   randomBytes?: (n: number) => Uint8Array;
-  /** Which hosts the address book accepts (default: loopback only, the local network). */
+  /** Which hosts the address book accepts (default: any loopback, private or public IP; see net-address.ts). */
   isAcceptableHost?: (host: string) => boolean;
+  /** The address we announce to peers (--external-address); default: one several peers agree they see us at. */
+  externalAddress?: { host: string; port: number };
+  /** Established inbound peers per non-loopback IP (default 4) and per public netgroup (default 8). */
+  maxInboundPerIp?: number;
+  maxInboundPerNetgroup?: number;
 }
 
 export interface PeerInfo {
@@ -127,7 +134,24 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   private readonly log: Log;
   private readonly clock: () => number;
   private readonly onTip = (change: TipChange) => this.tipChanged(change);
-  private readonly onTx = (tx: Tx) => this.relay?.announceTx(txId(tx));
+  /** Replacements accepted into the mempool but not announced (over their sender's relay budget). */
+  replacementsNotRelayed = 0;
+  private readonly replacementLimit = new ReplacementRelayLimit(() => performance.now());
+  /** Set by the mempool's 'removed'/'replaced' event, which comes right before the replacement's 'tx'. */
+  private replacing = false;
+  private readonly onRemoved = (_ids: string[], reason: string) => {
+    if (reason === 'replaced') this.replacing = true;
+  };
+  private readonly onTx = (tx: Tx) => {
+    const replacement = this.replacing;
+    this.replacing = false;
+    // Replacements are relayed at a bounded rate per sender (BIP-125 rule 4 makes each pay; this bounds churn).
+    if (replacement && !this.replacementLimit.allow(toHex(tx.from))) {
+      this.replacementsNotRelayed++;
+      return;
+    }
+    this.relay?.announceTx(txId(tx));
+  };
 
   constructor(private readonly opts: P2PNodeOptions) {
     super();
@@ -156,6 +180,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     const refreshIntervalMs = o.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     const handshakeTimeoutMs = o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     const maxInbound = o.maxInbound ?? DEFAULT_MAX_INBOUND;
+    const maxPending = o.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
     const table = await PeerTable.open(peerDbPath(o.datadir), {
       clock: this.clock,
       random,
@@ -168,7 +193,9 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     const listener = new Listener();
     try {
       this.port = (
-        await listener.start({ host: o.host, port: o.port, maxConnections: maxInbound, maxPendingHandshakes: o.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES, readyTimeoutMs: handshakeTimeoutMs })
+        // Room for the pending handshakes on top of the established slots: a full node must still be able to
+        // hear a newcomer's hello to evict someone for it (inbound-eviction.ts).
+        await listener.start({ host: o.host, port: o.port, maxConnections: maxInbound + maxPending, maxPendingHandshakes: maxPending, readyTimeoutMs: handshakeTimeoutMs })
       ).port;
     } catch (e) {
       await table.close();
@@ -188,6 +215,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       privateKey: o.nodeKey.privateKey,
       userAgent: o.userAgent ?? `minichain/${packageVersion()}`,
       listenPort: () => this.port,
+      externalIps: () => manager?.externalIps() ?? [],
       best: () => ({ height: chain.tip.height, work: chain.tip.work, hash: chain.tip.hash }),
     };
     let manager: PeerManager | undefined;
@@ -227,6 +255,9 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       dialTimeoutMs: o.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       banDurationMs: o.banDurationMs ?? DEFAULT_BAN_DURATION_MS,
       maxMissedPings: o.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS,
+      ...(o.externalAddress ? { externalAddress: o.externalAddress } : {}),
+      ...(o.maxInboundPerIp !== undefined ? { maxInboundPerIp: o.maxInboundPerIp } : {}),
+      ...(o.maxInboundPerNetgroup !== undefined ? { maxInboundPerNetgroup: o.maxInboundPerNetgroup } : {}),
     });
     manager.addSelfKeys(selfKeys);
     this.manager = manager;
@@ -246,6 +277,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     this.stopping ??= (async () => {
       this.opts.chain.off('tip', this.onTip);
       this.opts.mempool.off('tx', this.onTx);
+      this.opts.mempool.off('removed', this.onRemoved);
       await this.manager?.stop();
       await this.listener?.stop();
       this.relay?.stop();
@@ -328,6 +360,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     listener.on('connection', (conn) => manager.accept(conn));
     listener.on('error', (err) => this.log.error({ err }, 'P2P listener error'));
     this.opts.chain.on('tip', this.onTip);
+    this.opts.mempool.on('removed', this.onRemoved);
     this.opts.mempool.on('tx', this.onTx);
   }
 
@@ -343,7 +376,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
 function peerInfo(p: Peer): PeerInfo {
   return {
     nodeId: p.nodeIdHex!,
-    // The peer's ws URL: where it listens (proven by the handshake), else the socket's far end.
+    // The peer's ws URL: where it listens (dialled by us, or claimed in an inbound hello), else the socket's far end.
     address: `ws://${p.listenKey ?? `${p.host}:${p.remotePort}`}`,
     remote: `${p.host}:${p.remotePort}`,
     direction: p.direction,

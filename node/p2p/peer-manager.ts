@@ -4,9 +4,8 @@
  *     picking addresses from the AddrBook (tried ones preferred, backoff after failures) and falling
  *     back to the seeds only while too few peers are reachable: a node that knows the network
  *     (its persisted peer database) needs no seed;
- *   - admits a peer after its hello (banned nodeIds are refused) and keeps one connection per node:
- *     the newer is closed, except for crossed dials (two nodes dialling each other at once), where both
- *     sides keep the connection dialled by the lower nodeId, so they keep the same one;
+ *   - admits a peer after its hello (banned nodeIds and IPs are refused, inbound limits and eviction
+ *     apply) and keeps one connection per node and direction: a second one the same way is closed;
  *   - records every outcome in the AddrBook (attempts, failures, successful handshakes with the proven
  *     nodeId, a peer's advertised listening address) and bans a peer whose misbehaviour score reached
  *     the threshold, by nodeId, for `banDurationMs`;
@@ -27,12 +26,20 @@ import { CloseCode, Connection } from './transport/connection.js';
 import { dial } from './transport/dialer.js';
 import { backoffMs } from './addr-policy.js';
 import { parsePeerUrl, peerUrl, splitPeerKey } from './peer-url.js';
+import { admitInbound } from './inbound-admission.js';
+import { addressClass, formatIp, netgroup, parseIp } from './net-address.js';
+import { SelfAddress } from './self-address.js';
 
 export const DEFAULT_MAX_OUTBOUND = 8;
 export const DEFAULT_MAX_INBOUND = 32;
 export const DEFAULT_REFRESH_INTERVAL_MS = 10_000;
 export const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_MISSED_PINGS = 3;
+/** Established inbound peers from one non-loopback IP (a loopback IP is many local nodes: only eviction applies). */
+export const DEFAULT_MAX_INBOUND_PER_IP = 4;
+/** Established inbound peers from one public netgroup (IPv4 /16, IPv6 /32). */
+export const DEFAULT_MAX_INBOUND_PER_NETGROUP = 8;
+
 /** Seeds are retried after failures with the address book's backoff: 2 s doubling up to 10 min. */
 const SEED_BACKOFF_BASE_MS = 2_000;
 const SEED_BACKOFF_MAX_MS = 10 * 60_000;
@@ -59,6 +66,10 @@ export interface PeerManagerOptions {
   banDurationMs: number;
   maxMissedPings: number;
   maxQueuedBytes?: number;
+  maxInboundPerIp?: number;
+  maxInboundPerNetgroup?: number;
+  /** Where we announce ourselves (--external-address); else an address SELF_ADDRESS_QUORUM outbound peers agree on. */
+  externalAddress?: { host: string; port: number };
 }
 
 type ManagerEvents = {
@@ -78,6 +89,12 @@ interface SeedState {
 
 export class PeerManager extends EventEmitter<ManagerEvents> {
   private readonly all = new Set<Peer>();
+  /**
+   * Established peers by "nodeId/direction": at most one connection per node and direction. An inbound and
+   * an outbound connection to the same node may coexist (as in Bitcoin Core, where a node that dialled us is
+   * still a candidate for our own outbound slots): otherwise whoever dials first decides both nodes' choice
+   * of outbound peers, and in a small network the last node to dial finds every other node already inbound.
+   */
   private readonly byNodeId = new Map<string, Peer>();
   /** "host:port" keys being dialled. */
   private readonly dialing = new Set<string>();
@@ -89,9 +106,12 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   private timer: NodeJS.Timeout | undefined;
   private kickTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Where other nodes can dial us: --external-address, or what our outbound peers agree they see. */
+  private readonly self: SelfAddress;
 
   constructor(private readonly o: PeerManagerOptions) {
     super();
+    this.self = new SelfAddress(o.externalAddress);
     for (const url of o.seeds) {
       try {
         this.seeds.push({ url, key: parsePeerUrl(url).key, failures: 0, lastAttempt: 0 });
@@ -172,9 +192,17 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     });
   }
 
-  /** Bans `nodeId` (persisted by the PeerTable) and drops its connections. */
+  /**
+   * Bans `nodeId` (persisted by the PeerTable) and drops its connections; a connected peer at a
+   * non-loopback IP also gets that IP discouraged (new ids are free, IPs are not). On loopback only the id:
+   * 127.0.0.1 is every local node.
+   */
   ban(nodeId: string, reason: string, durationMs = this.o.banDurationMs): void {
     this.o.book.ban(nodeId, reason, durationMs);
+    for (const p of this.all) {
+      const cls = addressClass(p.host);
+      if (p.nodeIdHex === nodeId && cls !== undefined && cls !== 'loopback') this.o.book.ban(formatIp(parseIp(p.host)!), reason, durationMs);
+    }
     this.o.log.warn({ nodeId, reason, durationMs }, 'peer banned');
     this.emit('banned', { nodeId, reason });
     for (const p of this.all) if (p.nodeIdHex === nodeId) p.disconnect(reason, CloseCode.policyViolation);
@@ -222,43 +250,71 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     const id = peer.nodeIdHex!;
     if (this.stopped) return 'shutdown';
     if (this.o.book.isBanned(id)) return 'banned';
-    if (this.byNodeId.get(id)?.direction === peer.direction) return 'duplicate-connection';
-    if (peer.direction === 'inbound' && this.countEstablished('inbound') >= this.o.maxInbound) return 'too-many-inbound';
+    if (peer.direction === 'inbound' && this.o.book.isBanned(peer.host)) return 'banned';
+    if (this.byNodeId.has(slot(id, peer.direction))) return 'duplicate-connection';
+    if (peer.direction === 'inbound') {
+      const veto = this.admitInbound(peer);
+      if (veto) return veto;
+    }
     if (hello.listenPort > 0 && peer.direction === 'inbound') peer.listenKey = peerKey({ host: peer.host, port: hello.listenPort });
+    return undefined;
+  }
+
+  private admitInbound(peer: Peer): string | undefined {
+    const inbound = [...this.byNodeId.values()].filter((p) => p.direction === 'inbound');
+    const limits = {
+      maxInbound: this.o.maxInbound,
+      maxPerIp: this.o.maxInboundPerIp ?? DEFAULT_MAX_INBOUND_PER_IP,
+      maxPerNetgroup: this.o.maxInboundPerNetgroup ?? DEFAULT_MAX_INBOUND_PER_NETGROUP,
+    };
+    const a = admitInbound(peer.host, inbound, limits, this.o.random);
+    if (!a.ok) return a.reason;
+    if (a.evict) {
+      this.o.log.info({ evicted: a.evict.label, for: peer.label }, 'inbound slots full: evicting a peer');
+      a.evict.disconnect('evicted');
+    }
     return undefined;
   }
 
   private onEstablished(peer: Peer): void {
     const id = peer.nodeIdHex!;
-    const existing = this.byNodeId.get(id);
-    if (existing) {
-      // Two connections to one node. Same direction: the newer goes. Crossed dials (both nodes dialled
-      // each other at once): both sides keep the connection dialled by the lower nodeId, so they agree
-      // whatever order the handshakes completed in on each side.
-      const dialerOf = (p: Peer) => (p.direction === 'outbound' ? this.o.local.nodeIdHex : id);
-      if (existing.direction === peer.direction || dialerOf(existing) < dialerOf(peer)) {
-        peer.disconnect('duplicate-connection');
-        return;
-      }
-      this.byNodeId.delete(id);
-      existing.disconnect('duplicate-connection');
+    // A second connection to one node in the same direction: the newer goes (the other direction is fine).
+    if (this.byNodeId.has(slot(id, peer.direction))) {
+      peer.disconnect('duplicate-connection');
+      return;
     }
-    this.byNodeId.set(id, peer);
+    this.byNodeId.set(slot(id, peer.direction), peer);
     const now = this.o.clock();
     if (peer.listenKey) {
       const addr = splitPeerKey(peer.listenKey);
-      const r = this.o.book.markSuccess(addr, id, now);
-      if (r.ok) this.o.book.setConnected(peer.listenKey, true);
-      if (peer.direction === 'inbound' && r.ok)
-        this.o.addrs.advertise({ host: addr.host, port: addr.port, nodeId: peer.hello!.nodeId, lastSeen: now }, peer);
+      if (peer.direction === 'outbound') {
+        // Our own dial reached this id at this address: the only thing that verifies an entry.
+        const r = this.o.book.markSuccess(addr, id, now);
+        if (r.ok) this.o.book.setConnected(peer.listenKey, true);
+        const adopted = this.self.note(peer.hello!.observedIp, id);
+        if (adopted) this.o.log.info({ address: adopted }, 'adopted our address as seen by peers');
+      } else {
+        // An inbound peer's listening address is a claim (anyone can send any port): new and unverified,
+        // under the peer's per-source and source-group caps, until our own dial proves it.
+        const r = this.o.book.add({ host: addr.host, port: addr.port, nodeId: id }, id, now, netgroup(peer.host));
+        if (r.ok && r.isNew) this.o.addrs.advertise({ host: addr.host, port: addr.port, nodeId: peer.hello!.nodeId, lastSeen: now }, peer);
+        if (r.ok) this.o.addrs.onLearnedAddress();
+      }
     }
     if (peer.dialKey) {
       const seed = this.seeds.find((s) => s.key === peer.dialKey);
       if (seed) seed.failures = 0;
       this.o.addrs.request(peer);
+      const self = this.self.announced(this.o.local.listenPort());
+      if (self) this.o.addrs.announceSelf(peer, { ...self, nodeId: this.o.local.nodeId, lastSeen: now });
     }
     this.o.log.info({ peer: peer.label, direction: peer.direction, height: peer.bestHeight }, 'peer connected');
     this.emit('established', peer);
+  }
+
+  /** IPs a peer's hello.observed may name for us besides our socket's own address. */
+  externalIps(): Uint8Array[] {
+    return this.self.ips();
   }
 
   private onSelfConnection(peer: Peer): void {
@@ -269,9 +325,9 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
 
   private onClose(peer: Peer, info: PeerCloseInfo): void {
     this.all.delete(peer);
-    const wasEstablished = peer.nodeIdHex !== undefined && this.byNodeId.get(peer.nodeIdHex) === peer;
-    if (wasEstablished) this.byNodeId.delete(peer.nodeIdHex!);
-    if (peer.listenKey && wasEstablished) this.o.book.setConnected(peer.listenKey, false);
+    const wasEstablished = peer.nodeIdHex !== undefined && this.byNodeId.get(slot(peer.nodeIdHex, peer.direction)) === peer;
+    if (wasEstablished) this.byNodeId.delete(slot(peer.nodeIdHex!, peer.direction));
+    if (peer.listenKey && wasEstablished && peer.direction === 'outbound') this.o.book.setConnected(peer.listenKey, false);
     if (peer.dialKey && !wasEstablished && !this.stopped && !NOT_THE_ADDRESS_FAULT.has(info.reason)) this.recordFailure(peer.dialKey);
     const log = wasEstablished ? this.o.log.info.bind(this.o.log) : this.o.log.debug.bind(this.o.log);
     log({ peer: peer.label, reason: info.reason, code: info.code, byUs: info.byUs }, 'peer disconnected');
@@ -296,7 +352,21 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     for (const p of this.all) if (p.direction === 'outbound') outbound++;
     const need = this.o.maxOutbound - outbound;
     if (need <= 0) return;
-    const picks = this.o.book.select(need, this.exclusions());
+    const ex = this.exclusions();
+    // Outbound peers in distinct public netgroups (Core): one operator's /16 cannot be all our outbound peers.
+    // Loopback and private addresses are one machine or one site: no diversity to keep there.
+    const groups = new Set<string>();
+    for (const p of this.all) if (p.direction === 'outbound' && addressClass(p.host) === 'public') groups.add(netgroup(p.host));
+    const picks = this.o.book
+      .select(need * 4, ex)
+      .filter((e) => {
+        if (addressClass(e.host) !== 'public') return true;
+        const g = netgroup(e.host);
+        if (groups.has(g)) return false;
+        groups.add(g);
+        return true;
+      })
+      .slice(0, need);
     for (const e of picks) this.dialAddress(peerKey(e), peerUrl(e), 'addr');
     // Seeds only when the known addresses gave nothing to try and we are still short.
     if (picks.length === 0 && this.dialing.size === 0 && this.countEstablished('outbound') < this.o.maxOutbound) this.dialSeeds(need);
@@ -305,7 +375,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   private dialSeeds(max: number): void {
     const now = this.o.clock();
     const connected = new Set<string>();
-    for (const p of this.all) if (p.listenKey) connected.add(p.listenKey);
+    for (const p of this.all) if (p.listenKey && p.direction === 'outbound') connected.add(p.listenKey);
     let n = 0;
     for (const s of this.seeds) {
       if (n >= max) break;
@@ -318,10 +388,11 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     }
   }
 
-  /** Keys and nodeIds not to dial: ourselves, everything connected or being dialled. */
+  /** Keys and nodeIds not to dial: ourselves, our outbound peers, everything being dialled. */
   private exclusions(): Set<string> {
     const ex = new Set<string>([...this.dialing, ...this.selfKeys]);
     for (const p of this.all) {
+      if (p.direction !== 'outbound') continue;
       if (p.nodeIdHex) ex.add(p.nodeIdHex);
       if (p.listenKey) ex.add(p.listenKey);
     }
@@ -376,4 +447,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     for (const p of this.byNodeId.values()) if (p.direction === direction) n++;
     return n;
   }
+}
+
+function slot(nodeId: string, direction: 'inbound' | 'outbound'): string {
+  return `${nodeId}/${direction}`;
 }

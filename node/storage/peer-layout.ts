@@ -4,7 +4,7 @@
  *
  * Keys (bytes; the suffix is UTF-8):
  *   'p' (0x70) + "host:port"            -> AddrEntry v1   one known address, bans stamped on it included
- *   'b' (0x62) + nodeId-hex | "host:port" -> BanRecord v1  every ban, also of peers with no address entry
+ *   'b' (0x62) + nodeId-hex | "host:port" | IP -> BanRecord v1  every ban (a bare IP: a discouraged non-loopback IP)
  *                                                           (an inbound peer is known by its nodeId only)
  *
  * Values start with a version byte; decoding is strict (no trailing bytes, no unknown flag bits, the host
@@ -54,7 +54,7 @@ export interface AddrEntry {
   banReason?: string;
 }
 
-/** A ban, keyed by nodeId when known, else by host:port; never by a bare IP. */
+/** A ban, keyed by nodeId when known, else by host:port, or by a non-loopback IP (discouragement); never a loopback IP. */
 export interface BanRecord {
   key: string;
   until: number;

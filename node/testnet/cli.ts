@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { loadGenesis } from '../config.js';
 import { bundledGenesisPath, packageVersion } from '../paths.js';
 import { startTestnet } from './launcher.js';
+import { NetnsNetwork, createNetnsNetwork, netnsUnavailable } from './netns.js';
 import { statusTable } from './status.js';
 import { startTestnetDashboard, TestnetDashboard } from './dashboard-hook.js';
 
@@ -20,6 +21,7 @@ const program = new Command('minichain-testnet')
   .option('--mine-duty <fraction>', 'fraction of a core each miner uses', '0.3')
   .option('--dashboard-port <port>', 'port of the live dashboard on 127.0.0.1', '7000')
   .option('--no-dashboard', 'do not start the live dashboard')
+  .option('--hosts', 'one network namespace per node (Linux, as root): each node on its own IP in 198.18.0.0/24, same port', false)
   .showHelpAfterError();
 
 function int(text: string, what: string, min: number, max: number): number {
@@ -36,7 +38,21 @@ async function main(): Promise<void> {
   const params = await loadGenesis(bundledGenesisPath());
   process.stdout.write(`starting ${nodes} nodes (${miners} mining) in ${o.dir} ...\n`);
   const dashboardPort = o.dashboard ? int(o.dashboardPort, '--dashboard-port', 0, 65535) : -1;
-  const net = await startTestnet({ nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty) }, params);
+  // --hosts: the namespaces (and their teardown) live in netns.ts; the launcher only spawns into them.
+  let hosts: NetnsNetwork | undefined;
+  if (o.hosts) {
+    const why = await netnsUnavailable();
+    if (why) throw new Error(`--hosts: ${why}`);
+    hosts = await createNetnsNetwork(nodes);
+    process.stdout.write(`created ${nodes} network namespaces (${hosts.prefix}1..${nodes}) on bridge ${hosts.bridge}, ${hosts.hosts[0]!.ip}..${hosts.hosts[nodes - 1]!.ip}\n`);
+  }
+  const netns = hosts ? { net: hosts, port: 7001, rpcPort: 8001 } : undefined;
+  const net = await startTestnet({ nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty), ...(netns ? { netns } : {}) }, params).catch(
+    async (e: unknown) => {
+      await hosts?.teardown();
+      throw e;
+    },
+  );
   const out: string[] = [];
   out.push('', 'Dev accounts (PUBLIC keys from genesis.json: never use them for real value):');
   net.accounts.forEach((a, i) => out.push(`  (${i}) ${a.address}  private key ${a.privateKey}`));
@@ -52,8 +68,9 @@ async function main(): Promise<void> {
     }
   }
   out.push('', `Wrote ${net.dir}/nodes.json and ${net.dir}/accounts.json. Try, in another terminal:`);
+  const rpcOpt = hosts ? ` --rpc ${net.nodes[0]!.rpc}` : '';
   out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- import ${net.accounts[0]?.privateKey ?? '<key>'} --name dev0`);
-  out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
+  out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet --${rpcOpt} send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
   out.push('', 'Press Ctrl-C to stop every node (data is kept; --reset starts over).', '');
   process.stdout.write(out.join('\n') + '\n');
 
@@ -77,7 +94,11 @@ async function main(): Promise<void> {
     clearInterval(timer);
     void dashboard?.stop();
     process.stdout.write(`\n${sig}: stopping ${net.nodes.length} nodes ...\n`);
-    void net.stop().then(() => {
+    void net.stop().then(async () => {
+      if (hosts) {
+        await hosts.teardown();
+        process.stdout.write(`removed the network namespaces ${hosts.prefix}*\n`);
+      }
       process.stdout.write(`stopped; data kept in ${net.dir}\n`);
       process.exit(0);
     });

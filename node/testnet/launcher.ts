@@ -13,6 +13,7 @@ import { ChainParams } from '../core/params.js';
 import { DEFAULT_P2P_PORT, RPC_PORT_OFFSET } from '../config.js';
 import { packageRoot } from '../paths.js';
 import { rpcCall } from '../rpc/client.js';
+import { NetnsNetwork, netnsNodeLayout } from './netns.js';
 
 export interface TestnetOptions {
   nodes: number;
@@ -27,6 +28,8 @@ export interface TestnetOptions {
   /** Extra arguments for every node (e.g. a faster --refresh-interval in tests). */
   extraArgs?: string[];
   logLevel?: string;
+  /** Multi-host mode (`--hosts`): one network namespace per node, created by the caller (netns.ts). */
+  netns?: { net: NetnsNetwork; port: number; rpcPort: number };
 }
 
 export interface TestnetNode {
@@ -99,9 +102,14 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
       if (miner) args.push('--mine', '--mine-duty', String(opts.mineDuty ?? 0.3));
       // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each node
       // once, by PID, so every node gets exactly one SIGTERM and shuts down cleanly.
-      const child = spawn(process.execPath, args, { stdio: ['ignore', logFile.fd, logFile.fd], detached: true });
+      const ns = opts.netns ? netnsNodeLayout(opts.netns.net, i, opts.netns.port, opts.netns.rpcPort) : undefined;
+      if (ns) args.splice(args.indexOf('--port'), 2, '--port', String(ns.port), ...ns.nodeArgs);
+      const child = ns
+        ? spawn(ns.command, [...ns.prefixArgs, ...args], { stdio: ['ignore', logFile.fd, logFile.fd], detached: true })
+        : spawn(process.execPath, args, { stdio: ['ignore', logFile.fd, logFile.fd], detached: true });
       await logFile.close();
-      nodes.push({ index: i + 1, p2p: `ws://127.0.0.1:${port}`, rpc: `http://127.0.0.1:${rpcPort}`, pid: child.pid!, datadir, miner, process: child });
+      const [host, p2pPort, nodeRpcPort] = ns ? [ns.host, ns.port, ns.rpcPort] : ['127.0.0.1', port, rpcPort];
+      nodes.push({ index: i + 1, p2p: `ws://${host}:${p2pPort}`, rpc: `http://${host}:${nodeRpcPort}`, pid: child.pid!, datadir, miner, process: child });
     }
     await Promise.all(nodes.map((n) => waitForRpc(n)));
     await writeFile(join(dir, 'nodes.json'), JSON.stringify(nodes.map(({ p2p, rpc, pid, datadir, miner }) => ({ p2p, rpc, pid, datadir, miner })), null, 2) + '\n');

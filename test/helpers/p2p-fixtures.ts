@@ -7,8 +7,9 @@ import { devAccount } from '../../node/core/dev-accounts.js';
 import { Block, computeMerkleRoot } from '../../node/core/block.js';
 import { signTx } from '../../node/core/tx.js';
 import { toHex } from '../../node/core/bytes.js';
-import { Message } from '../../node/p2p/protocol/messages.js';
-import { PROTOCOL_VERSION, signHandshake } from '../../node/p2p/protocol/handshake.js';
+import { HelloMessage, Message } from '../../node/p2p/protocol/messages.js';
+import { PROTOCOL_VERSION, signHelloProof } from '../../node/p2p/protocol/handshake.js';
+import { parseIp } from '../../node/p2p/net-address.js';
 
 export const A = devAccount(0);
 export const B = devAccount(1);
@@ -23,6 +24,8 @@ export function filled(byte: number, len = 32): Uint8Array {
 export const GENESIS = filled(0x11);
 export const CHALLENGE_A = filled(0x22);
 export const TX_HASH = filled(0x44);
+/** B's challenge in the handshake vector. */
+export const CHALLENGE_B = filled(0x66);
 export const BLOCK_HASH = filled(0x55);
 
 export const sampleTx = signTx(
@@ -46,33 +49,47 @@ function sampleBlock(): Block {
   };
 }
 
+/** A's hello (the dialer in the handshake vector). */
+export function helloA(): HelloMessage {
+  return {
+    type: 'hello',
+    protocolVersion: PROTOCOL_VERSION,
+    chainId: CHAIN_ID,
+    genesisHash: GENESIS,
+    nodeId: A.publicKey,
+    challenge: CHALLENGE_A,
+    listenPort: 7001,
+    bestHeight: 12,
+    bestWork: 0x1a2b3c4d5e6fn,
+    bestHash: filled(0x33),
+    userAgent: 'minichain/0.1.0',
+    timestamp: 1_700_000_000_000,
+    // A dialled B at 127.0.0.1:7002.
+    observedIp: parseIp('127.0.0.1')!,
+    observedPort: 7002,
+  };
+}
+
+/** B's hello in the handshake vector: B listens on 127.0.0.1:7002 and sees A's socket at 127.0.0.1:40000. */
+export function helloB(): HelloMessage {
+  return {
+    ...helloA(),
+    nodeId: B.publicKey,
+    challenge: CHALLENGE_B,
+    listenPort: 7002,
+    observedIp: parseIp('127.0.0.1')!,
+    observedPort: 40000,
+  };
+}
+
 /** name -> message; names are the vector names in p2p-messages.json. */
 export function sampleMessages(): [string, Message][] {
   return [
-    [
-      'hello',
-      {
-        type: 'hello',
-        protocolVersion: PROTOCOL_VERSION,
-        chainId: CHAIN_ID,
-        genesisHash: GENESIS,
-        nodeId: A.publicKey,
-        challenge: CHALLENGE_A,
-        listenPort: 7001,
-        bestHeight: 12,
-        bestWork: 0x1a2b3c4d5e6fn,
-        bestHash: filled(0x33),
-        userAgent: 'minichain/0.1.0',
-        timestamp: 1_700_000_000_000,
-      },
-    ],
+    ['hello', helloA()],
     [
       'helloProof',
-      // B answers A's hello: B signs A's challenge, binding both ids and the genesis hash.
-      {
-        type: 'helloProof',
-        signature: signHandshake({ genesisHash: GENESIS, challenge: CHALLENGE_A, signerId: B.publicKey, verifierId: A.publicKey }, B.privateKey),
-      },
+      // B (the listener) answers A's hello: B signs the transcript of both hellos in the listener role.
+      { type: 'helloProof', signature: signHelloProof(helloB(), helloA(), false, { genesisHash: GENESIS, privateKey: B.privateKey }) },
     ],
     ['ping', { type: 'ping', nonce: 0x0102030405060708n }],
     ['pong', { type: 'pong', nonce: 0x0102030405060708n }],

@@ -24,6 +24,7 @@ import { loadOrCreateNodeKey } from '../../node/p2p/node-key.js';
 import { P2PNode, P2PNodeOptions } from '../../node/p2p/p2p-node.js';
 import { makeBlock, testParams } from './chain-fixtures.js';
 import { waitFor } from './wait-for.js';
+import { socketObserved } from './raw-peer.js';
 import { openChainState } from '../../node/chain-state.js';
 
 export interface TestNode {
@@ -268,14 +269,15 @@ export async function rawPeer(url: string, opts: RawPeerOptions = {}): Promise<R
     bestHash: params.genesisHash,
     userAgent: 'raw-test-peer',
     timestamp: Date.now(),
+    ...socketObserved(ws),
     ...opts.hello,
   };
   peer.send(hello);
   const theirs = await peer.next('hello');
   peer.theirHello = theirs;
-  peer.send({ type: 'helloProof', signature: signHelloProof(theirs, { genesisHash: hello.genesisHash, nodeId, privateKey }) });
+  peer.send({ type: 'helloProof', signature: signHelloProof(hello, theirs, true, { genesisHash: hello.genesisHash, privateKey }) });
   const proof = await peer.next('helloProof');
-  if (!verifyHelloProof(proof.signature, theirs, { genesisHash: hello.genesisHash, nodeId, challenge })) throw new Error('node sent an invalid proof');
+  if (!verifyHelloProof(proof.signature, hello, theirs, true, hello.genesisHash)) throw new Error('node sent an invalid proof');
   return peer;
 }
 

@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { toHex } from '../../node/core/bytes.js';
 import { isValidPrivateKey, publicKeyOf } from '../../node/core/keys.js';
+import { Socket } from 'node:net';
+import { parseIp } from '../../node/p2p/net-address.js';
 import { PROTOCOL_VERSION, signHelloProof, verifyHelloProof } from '../../node/p2p/protocol/handshake.js';
 import {
   HelloMessage,
@@ -35,6 +37,8 @@ export interface RawPeerOptions {
   maxPayload?: number;
   /** Ms to wait for the WebSocket to open; default 5,000. */
   openTimeoutMs?: number;
+  /** Local IP to connect from (e.g. 127.0.0.2: another loopback "host"). */
+  localAddress?: string;
 }
 
 export interface RawCloseInfo {
@@ -97,7 +101,12 @@ export class RawPeer {
   static async connect(url: string, o: RawPeerOptions): Promise<RawPeer> {
     let key = o.privateKey;
     while (key === undefined || !isValidPrivateKey(key)) key = new Uint8Array(randomBytes(32));
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: o.maxPayload ?? 8 * 1024 * 1024, followRedirects: false });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: o.maxPayload ?? 8 * 1024 * 1024,
+      followRedirects: false,
+      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    });
     const peer = new RawPeer(ws, o, key);
     open.add(peer);
     await new Promise<void>((resolve, reject) => {
@@ -140,6 +149,14 @@ export class RawPeer {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Where we see the node's socket (hello.observed*), as an honest peer reports it. */
+  observed(): { observedIp: Uint8Array; observedPort: number } {
+    return socketObserved(this.ws);
+  }
+
+  /** The last hello we sent (the transcript's other half). */
+  sentHello: HelloMessage | undefined;
+
   /** Our hello, as docs/protocol.md specifies; fields may be overridden to send a wrong one. */
   makeHello(overrides: Partial<HelloMessage> = {}): HelloMessage {
     return {
@@ -155,8 +172,14 @@ export class RawPeer {
       bestHash: this.o.genesisHash,
       userAgent: this.o.userAgent ?? 'raw-peer/0.1',
       timestamp: Date.now(),
+      ...this.observed(),
       ...overrides,
     };
+  }
+
+  /** Our helloProof for the node's `hello`, over the transcript of the last hello we sent (we dialled). */
+  proofFor(hello: HelloMessage): MessageOf<'helloProof'> {
+    return { type: 'helloProof', signature: signHelloProof(this.sentHello!, hello, true, { genesisHash: this.o.genesisHash, privateKey: this.privateKey }) };
   }
 
   /**
@@ -167,14 +190,15 @@ export class RawPeer {
   async handshake(timeoutMs = 5000): Promise<void> {
     this.send(this.makeHello());
     const hello = await this.waitForMessage('hello', timeoutMs);
-    this.send({ type: 'helloProof', signature: signHelloProof(hello, { genesisHash: this.o.genesisHash, nodeId: this.nodeId, privateKey: this.privateKey }) });
+    this.send(this.proofFor(hello));
     const proof = await this.waitForMessage('helloProof', timeoutMs);
-    this.peerProofValid = verifyHelloProof(proof.signature, hello, { genesisHash: this.o.genesisHash, nodeId: this.nodeId, challenge: this.challenge });
+    this.peerProofValid = verifyHelloProof(proof.signature, this.sentHello!, hello, true, this.o.genesisHash);
     if (!this.peerProofValid) throw new Error('raw peer: the node sent an invalid helloProof');
   }
 
   /** Encodes and sends one message. Returns false when the socket is no longer open. */
   send(m: Message): boolean {
+    if (m.type === 'hello') this.sentHello = m;
     return this.sendBytes(encodeMessage(m));
   }
 
@@ -263,4 +287,11 @@ export class RawPeer {
     if (m.type === 'ping') this.send({ type: 'pong', nonce: m.nonce });
     this.received.push(m);
   }
+}
+
+/** hello.observed* for a client ws: the IP and port of the server's end of the socket. */
+export function socketObserved(ws: WebSocket): { observedIp: Uint8Array; observedPort: number } {
+  const sock = (ws as unknown as { _socket?: Socket })._socket;
+  const ip = (sock?.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '');
+  return { observedIp: parseIp(ip) ?? new Uint8Array(16), observedPort: sock?.remotePort ?? 0 };
 }

@@ -31,7 +31,6 @@ import { VerifyPool } from '../../node/verify/verify-pool.js';
 import { DEV, makeBlock, makeTx, solve, testParams } from '../helpers/chain-fixtures.js';
 import { stateToObject } from '../helpers/ledger-check.js';
 import { RawPeer } from '../helpers/raw-peer.js';
-import { signHelloProof } from '../../node/p2p/protocol/handshake.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { openChainState } from '../../node/chain-state.js';
@@ -559,7 +558,7 @@ test('a peer claiming more work than it has cannot hold back block relay to hone
   // The hello is unproven talk: 2^200 work, a million blocks. The liar then never answers getblocks.
   peer.send(peer.makeHello({ bestWork: 1n << 200n, bestHeight: 1_000_000 }));
   const hello = await peer.waitForMessage('hello');
-  peer.send({ type: 'helloProof', signature: signHelloProof(hello, { genesisHash: params.genesisHash, nodeId: peer.nodeId, privateKey: peer.privateKey }) });
+  peer.send(peer.proofFor(hello));
   await peer.waitForMessage('getblocks', 5_000);
   // Honest relay must not wait for the liar's sync round to stall out (15 s by default).
   const block = nextBlock(target.chain);

@@ -10,7 +10,10 @@ import { blockHash } from '../../node/core/block.js';
 import { toHex } from '../../node/core/bytes.js';
 import { publicKeyOf } from '../../node/core/keys.js';
 import { txIdHex } from '../../node/core/tx.js';
+import { WebSocket } from 'ws';
+import { PROTOCOL_VERSION } from '../../node/p2p/protocol/handshake.js';
 import { HelloMessage } from '../../node/p2p/protocol/messages.js';
+import { socketObserved } from '../helpers/raw-peer.js';
 import { DEV, COIN, makeTx, testParams } from '../helpers/chain-fixtures.js';
 import { TestNode, mineOn, rawPeer, startTestNode, stopAll } from '../helpers/p2p-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -50,9 +53,9 @@ test('a raw peer speaking the documented handshake is established; ping, getbloc
 });
 
 test('wrong chain, wrong genesis and a bad proof are refused with a disconnect reason and 1008', async () => {
-  const hello = (over: Partial<HelloMessage> = {}): HelloMessage => ({
-    type: 'hello', protocolVersion: 1, chainId: params.chainId, genesisHash: params.genesisHash, nodeId: DEV[3]!.publicKey,
-    challenge: new Uint8Array(32), listenPort: 0, bestHeight: 0, bestWork: 0n, bestHash: params.genesisHash, userAgent: 'x', timestamp: 0, ...over,
+  const hello = (p: { ws: WebSocket }, over: Partial<HelloMessage> = {}): HelloMessage => ({
+    type: 'hello', protocolVersion: PROTOCOL_VERSION, chainId: params.chainId, genesisHash: params.genesisHash, nodeId: DEV[3]!.publicKey,
+    challenge: new Uint8Array(32), listenPort: 0, bestHeight: 0, bestWork: 0n, bestHash: params.genesisHash, userAgent: 'x', timestamp: 0, ...socketObserved(p.ws), ...over,
   });
   for (const [over, reason] of [
     [{ chainId: params.chainId + 1 }, 'wrong-chain'],
@@ -60,12 +63,12 @@ test('wrong chain, wrong genesis and a bad proof are refused with a disconnect r
     [{ protocolVersion: 0 }, 'bad-protocol-version'],
   ] as const) {
     const p = await rawPeer(node.url, { params, handshake: false });
-    p.send(hello(over));
+    p.send(hello(p, over));
     assert.equal((await p.next('disconnect')).reason, reason);
     assert.deepEqual(await p.closed, { code: 1008, reason });
   }
   const p = await rawPeer(node.url, { params, handshake: false });
-  p.send(hello());
+  p.send(hello(p));
   await p.next('helloProof');
   p.send({ type: 'helloProof', signature: new Uint8Array(64).fill(1) });
   assert.equal((await p.closed).reason, 'bad-handshake-proof');

@@ -154,7 +154,7 @@ describe('PeerTable', () => {
   it('deletes on disk what the book drops at load (another network, expired bans)', async () => {
     const path = await tmpPath();
     const store = await PeerStore.open(path);
-    await store.saveMany([entry(1), entry(2, { host: '10.0.0.2' })]);
+    await store.saveMany([entry(1), entry(2, { host: 'seed.example.org' })]);
     await store.saveBan({ key: nodeId(8), until: T0 - 1, reason: 'old' });
     await store.close();
 

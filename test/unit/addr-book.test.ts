@@ -96,8 +96,10 @@ describe('AddrBook: admission', () => {
     const self = nodeId(77);
     const { book } = makeBook({ selfNodeId: self, selfAddrs: [{ host: '127.0.0.1', port: 7000 }] });
     const cases: [Parameters<AddrBook['add']>[0], string][] = [
-      [{ host: '10.0.0.1', port: 9000 }, 'bad-host'],
-      [{ host: '8.8.8.8', port: 9000 }, 'bad-host'],
+      [{ host: '0.0.0.0', port: 9000 }, 'bad-host'],
+      [{ host: '224.0.0.1', port: 9000 }, 'bad-host'],
+      [{ host: 'seed.example.org', port: 9000 }, 'bad-host'],
+      [{ host: '::', port: 9000 }, 'bad-host'],
       [{ host: '127.0.0.01', port: 9000 }, 'bad-host'],
       [{ host: '127.0.0.256', port: 9000 }, 'bad-host'],
       [{ host: '', port: 9000 }, 'bad-host'],
@@ -114,6 +116,11 @@ describe('AddrBook: admission', () => {
     assert.equal(book.add({ host: 'localhost', port: 9000 }, 'x').ok, true);
     assert.equal(book.add({ host: '127.255.0.3', port: 1 }, 'x').ok, true);
     assert.equal(isLoopbackHost('127.1'), false);
+    // Beyond loopback: private and public IPv4 and IPv6 are addresses too, kept in one canonical spelling.
+    assert.equal(book.add({ host: '10.0.0.1', port: 9000 }, 'x').ok, true);
+    assert.equal(book.add({ host: '8.8.8.8', port: 9000 }, 'x').ok, true);
+    const v6 = book.add({ host: '2001:DB8:0:0::1', port: 9000 }, 'x');
+    assert.ok(v6.ok && v6.entry.host === '2001:db8::1');
   });
 
   it('takes the accepted-host predicate by injection', () => {
@@ -211,7 +218,7 @@ describe('AddrBook: bans', () => {
     const { book } = makeBook();
     const a = { host: '127.0.0.1', port: 9001, nodeId: nodeId(1) };
     const b = { host: '127.0.0.1', port: 9002, nodeId: nodeId(2) };
-    book.add(a, 'x');
+    book.markSuccess(a, nodeId(1)); // our dial proved the id: the ban may be stamped on the address
     book.add(b, 'x');
     book.ban(nodeId(1), 'bad-blk-merkle', HOUR);
     assert.equal(book.isBanned(nodeId(1)), true);
@@ -225,7 +232,30 @@ describe('AddrBook: bans', () => {
     assert.deepEqual(book.add({ host: '127.0.0.1', port: 9003, nodeId: nodeId(1) }, 'y'), { ok: false, reason: 'banned' });
   });
 
-  it('refuses to ban a bare IP', () => {
+  it('bans an id only where a dial proved it: a claimed address loses the claim, stays dialable and unbanned', () => {
+    const { book } = makeBook();
+    const honest = { host: '127.0.0.5', port: 9005 };
+    book.add({ ...honest, nodeId: nodeId(66) }, nodeId(66)); // an inbound liar claims the honest address
+    book.ban(nodeId(66), 'malformed-message', HOUR);
+    const e = book.get(peerKey(honest))!;
+    assert.equal(e.bannedUntil, undefined);
+    assert.equal(e.nodeId, undefined, 'the discredited claim is dropped');
+    assert.equal(book.isAddrBanned(honest), false);
+    assert.deepEqual(keys(book.select(10)), [peerKey(honest)]);
+    // Our dial then proves the honest id: verified, unbanned.
+    assert.equal(book.markSuccess(honest, nodeId(5)).ok, true);
+    assert.equal(book.get(peerKey(honest))!.verified, true);
+    assert.equal(book.isAddrBanned({ ...honest, nodeId: nodeId(5) }), false);
+  });
+
+  it('bans a non-loopback IP ("discourage"), never a loopback one', () => {
+    const { book } = makeBook();
+    book.ban('203.0.113.7', 'malformed-message', HOUR);
+    assert.equal(book.isBanned('203.0.113.7'), true);
+    assert.throws(() => book.ban('203.000.113.7', 'x', HOUR), (e) => isNodeError(e, 'INVALID_ARGUMENT'));
+  });
+
+  it('refuses to ban a bare loopback IP', () => {
     const { book } = makeBook();
     for (const k of ['127.0.0.1', 'localhost', '127.0.0.1:0', '127.0.0.1:99999', ':9000', 'deadbeef'])
       assert.throws(() => book.ban(k, 'x', HOUR), (e) => isNodeError(e, 'INVALID_ARGUMENT'), k);
@@ -242,7 +272,7 @@ describe('AddrBook: bans', () => {
 
   it('lets a ban expire', () => {
     const { book, clock } = makeBook();
-    book.add(addr(1), 'x');
+    book.markSuccess(addr(1), nodeId(1));
     book.takeChanges();
     book.ban(nodeId(1), 'spam', 1000);
     assert.deepEqual(book.takeChanges().bans, [{ key: nodeId(1), until: T0 + 1000, reason: 'spam' }]);
@@ -276,6 +306,7 @@ describe('AddrBook: select and sample', () => {
     const { book, clock } = makeBook({}, seed);
     for (let i = 0; i < 200; i++) book.add(addr(i), `src${i % 10}`);
     for (let i = 0; i < 20; i++) book.markSuccess(addr(i), nodeId(i));
+    for (let i = 20; i < 40; i++) book.markSuccess(addr(i), nodeId(i));
     for (let i = 20; i < 40; i++) book.ban(nodeId(i), 'test', HOUR);
     for (let i = 40; i < 60; i++) book.markFailure(peerKey(addr(i)));
     for (let i = 60; i < 65; i++) book.setConnected(peerKey(addr(i)), true);
@@ -330,6 +361,7 @@ describe('AddrBook: select and sample', () => {
     clock.now += 2 * DAY;
     for (let i = 1500; i < 2500; i++) book.add(addr(i), 'x'); // fresh
     for (let i = 0; i < 100; i++) book.markSuccess(addr(i), nodeId(i)); // proven, though first seen long ago
+    for (let i = 1500; i < 1600; i++) book.markSuccess(addr(i), nodeId(i));
     for (let i = 1500; i < 1600; i++) book.ban(nodeId(i), 'x', DAY);
     const s = book.sample(5000);
     assert.equal(s.length, 1000);
@@ -360,17 +392,17 @@ describe('AddrBook: changes and load', () => {
     const base = { verified: false, source: 'x', firstSeen: T0, lastSeen: T0, lastAttempt: 0, lastSuccess: 0, failures: 0 };
     const entries: AddrEntry[] = [
       { ...base, host: '127.0.0.1', port: 1 },
-      { ...base, host: '10.1.1.1', port: 1 },
-      { ...base, host: '127.0.0.2', port: 2, nodeId: nodeId(2), bannedUntil: T0 + HOUR, banReason: 'r' },
+      { ...base, host: 'peer.example', port: 1 },
+      { ...base, verified: true, host: '127.0.0.2', port: 2, nodeId: nodeId(2), bannedUntil: T0 + HOUR, banReason: 'r' },
       { ...base, host: '127.0.0.3', port: 3, bannedUntil: T0 - 1, banReason: 'old' },
     ];
     const { loaded, dropped } = book.load(entries, [{ key: nodeId(9), until: T0 - 5, reason: 'expired' }]);
     assert.equal(loaded, 3);
-    assert.deepEqual(dropped, ['10.1.1.1:1']);
+    assert.deepEqual(dropped, ['peer.example:1']);
     assert.equal(book.isBanned(nodeId(2)), true, 'ban rebuilt from the stamp');
     assert.equal(book.get('127.0.0.3:3')!.bannedUntil, undefined, 'expired stamp cleared');
     const ch = book.takeChanges();
-    assert.deepEqual(ch.removals, ['10.1.1.1:1']);
+    assert.deepEqual(ch.removals, ['peer.example:1']);
     assert.deepEqual(ch.unbans, [nodeId(9)]);
     assert.deepEqual(ch.bans.map((b) => b.key), [nodeId(2)]);
     assert.deepEqual(keys(ch.upserts), ['127.0.0.3:3']);

@@ -8,73 +8,85 @@ import { CURVE_N, bytesToBigInt } from '../../node/core/keys.js';
 import { penaltyFor } from '../../node/core/verdict.js';
 import { HelloMessage } from '../../node/p2p/protocol/messages.js';
 import {
-  HandshakeParams,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
+  Transcript,
   checkHello,
   handshakeDigest,
+  isObservedAcceptable,
   nodeIdHex,
   signHandshake,
   signHelloProof,
+  transcriptOf,
   verifyHandshake,
   verifyHelloProof,
 } from '../../node/p2p/protocol/handshake.js';
-import { A, B, CHAIN_ID, CHALLENGE_A, GENESIS, filled, sampleMessages } from '../helpers/p2p-fixtures.js';
+import { parseIp } from '../../node/p2p/net-address.js';
+import { A, B, CHAIN_ID, GENESIS, filled, helloA, helloB, sampleMessages } from '../helpers/p2p-fixtures.js';
 
 const C = devAccount(2);
-/** B proves itself to A by signing A's challenge. */
-const params: HandshakeParams = { genesisHash: GENESIS, challenge: CHALLENGE_A, signerId: B.publicKey, verifierId: A.publicKey };
-const proof = signHandshake(params, B.privateKey);
+/** A dialled B; B proves itself as the listener. */
+const t: Transcript = transcriptOf(GENESIS, helloA(), helloB(), true);
+const proof = signHandshake(t, 'listener', B.privateKey);
 
-test('a proof verifies for exactly the parameters it was made for', () => {
-  assert.equal(verifyHandshake(params, proof), true);
-  assert.deepEqual(signHandshake(params, B.privateKey), proof, 'RFC 6979: deterministic');
+test('a proof verifies for exactly the transcript and role it was made for', () => {
+  assert.equal(verifyHandshake(t, 'listener', proof), true);
+  assert.deepEqual(signHandshake(t, 'listener', B.privateKey), proof, 'RFC 6979: deterministic');
+  // Every part of the transcript is bound.
+  assert.equal(verifyHandshake({ ...t, genesisHash: filled(0x12) }, 'listener', proof), false);
+  assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, challenge: filled(0x23) } }, 'listener', proof), false);
+  assert.equal(verifyHandshake({ ...t, listener: { ...t.listener, challenge: filled(0x23) } }, 'listener', proof), false);
+  assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, id: C.publicKey } }, 'listener', proof), false);
+  assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, observedPort: 7003 } }, 'listener', proof), false);
+  assert.equal(verifyHandshake({ ...t, listener: { ...t.listener, observedIp: parseIp('127.0.0.2')! } }, 'listener', proof), false);
+  // Role: the same signature does not pass as the dialer's, and A's key cannot make B's proof.
+  assert.equal(verifyHandshake({ ...t, dialer: t.listener, listener: t.dialer }, 'dialer', proof), false);
+  assert.equal(verifyHandshake(t, 'listener', signHandshake(t, 'listener', C.privateKey)), false);
+  assert.equal(verifyHandshake(t, 'listener', signHandshake(t, 'dialer', B.privateKey)), false);
 });
 
-test('a proof does not verify for another verifier, genesis, challenge or signer', () => {
-  // Relayed to a third node C: the verifier id is bound.
-  assert.equal(verifyHandshake({ ...params, verifierId: C.publicKey }, proof), false);
-  assert.equal(verifyHandshake({ ...params, genesisHash: filled(0x12) }, proof), false);
-  assert.equal(verifyHandshake({ ...params, challenge: filled(0x23) }, proof), false);
-  // Claimed by someone else (C announces B's proof as its own).
-  assert.equal(verifyHandshake({ ...params, signerId: C.publicKey }, proof), false);
-  // Reflected: A's own proof for B cannot be passed off as B's proof for A.
-  const reflected = signHandshake({ ...params, signerId: A.publicKey, verifierId: B.publicKey }, A.privateKey);
-  assert.equal(verifyHandshake(params, reflected), false);
-  // Signed with the wrong key.
-  assert.equal(verifyHandshake(params, signHandshake(params, C.privateKey)), false);
-});
-
-test('a tampered, high-s or malformed proof is invalid, never an exception', () => {
+test('malformed proofs and parts are invalid, never a throw', () => {
   const flipped = proof.slice();
   flipped[10]! ^= 1;
-  assert.equal(verifyHandshake(params, flipped), false);
-  // The malleable twin (r, n - s) is a valid ECDSA signature but not low-s: refused.
+  assert.equal(verifyHandshake(t, 'listener', flipped), false);
+  const s = bytesToBigInt(proof.subarray(32));
   const highS = proof.slice();
-  let s = CURVE_N - bytesToBigInt(proof.subarray(32));
-  for (let i = 63; i >= 32; i--, s >>= 8n) highS[i] = Number(s & 0xffn);
-  assert.equal(verifyHandshake(params, highS), false);
-  assert.equal(verifyHandshake(params, proof.subarray(0, 63)), false);
-  assert.equal(verifyHandshake(params, new Uint8Array(64)), false);
-  assert.equal(verifyHandshake({ ...params, signerId: B.publicKey.subarray(1) }, proof), false);
-  assert.equal(verifyHandshake({ ...params, signerId: filled(0x05, 33) }, proof), false);
-  assert.equal(verifyHandshake({ ...params, challenge: filled(0x22, 31) }, proof), false);
+  highS.set(fromHex((CURVE_N - s).toString(16).padStart(64, '0')), 32);
+  assert.equal(verifyHandshake(t, 'listener', highS), false);
+  assert.equal(verifyHandshake(t, 'listener', proof.subarray(0, 63)), false);
+  assert.equal(verifyHandshake(t, 'listener', new Uint8Array(64)), false);
+  assert.equal(verifyHandshake({ ...t, listener: { ...t.listener, id: B.publicKey.subarray(1) } }, 'listener', proof), false);
+  assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, challenge: filled(0x22, 31) } }, 'listener', proof), false);
 });
 
-test('digest: domain-tagged preimage, and the vector in p2p-messages.json', () => {
+test('digest: domain-tagged 221-byte preimage, and the vector in p2p-messages.json', () => {
   const v = (
     JSON.parse(readFileSync(new URL('../../../test/vectors/p2p-messages.json', import.meta.url), 'utf8')) as {
       handshake: Record<string, string>;
     }
   ).handshake;
-  assert.equal(toHex(new TextEncoder().encode('minichain-handshake-v1')), v.preimage!.slice(0, 44));
-  assert.equal(v.preimage!.length / 2, 22 + 32 + 32 + 33 + 33);
   assert.equal(v.signerPrivateKey, toHex(B.privateKey));
-  const p = { genesisHash: fromHex(v.genesisHash!), challenge: fromHex(v.challenge!), signerId: fromHex(v.signerId!), verifierId: fromHex(v.verifierId!) };
-  assert.equal(toHex(handshakeDigest(p)), v.digest);
-  assert.equal(toHex(signHandshake(p, B.privateKey)), v.signature);
-  assert.equal(verifyHandshake(p, fromHex(v.signature!)), true);
-  assert.throws(() => handshakeDigest({ ...p, genesisHash: filled(1, 31) }), (e: unknown) => isNodeError(e, 'INVALID_ARGUMENT'));
+  assert.equal(v.preimage!.length / 2, 22 + 32 + 33 + 33 + 32 + 32 + 18 + 18 + 1);
+  assert.equal(toHex(new TextEncoder().encode('minichain-handshake-v2')), v.preimage!.slice(0, 44));
+  assert.equal(v.dialerId, toHex(A.publicKey));
+  assert.equal(v.listenerId, toHex(B.publicKey));
+  assert.equal(toHex(handshakeDigest(t, 'listener')), v.digest);
+  assert.equal(toHex(proof), v.signature);
+  assert.equal(verifyHandshake(t, 'listener', fromHex(v.signature!)), true);
+  assert.throws(() => handshakeDigest({ ...t, genesisHash: filled(1, 31) }, 'listener'), (e: unknown) => isNodeError(e, 'INVALID_ARGUMENT'));
+});
+
+test('isObservedAcceptable: our socket exactly, our external IP, or a public view of a private socket (NAT)', () => {
+  const ip = (s: string) => parseIp(s)!;
+  const h = (addr: string, port: number): HelloMessage => ({ ...helloA(), observedIp: ip(addr), observedPort: port });
+  const local = { ip: ip('198.18.8.2'), port: 7001 };
+  assert.equal(isObservedAcceptable(h('198.18.8.2', 7001), local), true);
+  assert.equal(isObservedAcceptable(h('198.18.8.2', 7002), local), false, 'another socket of ours: a relayed hello');
+  assert.equal(isObservedAcceptable(h('198.18.8.9', 7001), local), false);
+  assert.equal(isObservedAcceptable(h('203.0.113.5', 7001), local), true, 'behind a translator');
+  assert.equal(isObservedAcceptable(h('203.0.113.5', 7001), { ip: ip('203.0.113.9'), port: 7001 }), false);
+  assert.equal(isObservedAcceptable(h('203.0.113.5', 9), { ip: ip('203.0.113.9'), port: 7001 }, [ip('203.0.113.5')]), true);
+  assert.equal(isObservedAcceptable(h('127.0.0.1', 5000), { ip: ip('127.0.0.1'), port: 5001 }), false);
 });
 
 test('nodeIdHex', () => {
@@ -88,7 +100,7 @@ test('checkHello: accepts a compatible peer and negotiates min(version)', () => 
   const local = { chainId: CHAIN_ID, genesisHash: GENESIS, nodeId: B.publicKey, protocolVersion: PROTOCOL_VERSION };
   assert.deepEqual(checkHello(hello, local), { ok: true, value: { version: PROTOCOL_VERSION } });
   assert.deepEqual(checkHello({ ...hello, protocolVersion: 7 }, local), { ok: true, value: { version: PROTOCOL_VERSION } });
-  assert.deepEqual(checkHello(hello, { ...local, protocolVersion: 3 }), { ok: true, value: { version: 1 } });
+  assert.deepEqual(checkHello(hello, { ...local, protocolVersion: 3 }), { ok: true, value: { version: 2 } });
 });
 
 test('checkHello: each reason, in order, all policy class with no ban score', () => {
@@ -112,17 +124,16 @@ test('checkHello: each reason, in order, all policy class with no ban score', ()
   assert.equal(reasonOf({ ...hello, genesisHash: filled(0x12), nodeId: B.publicKey }), 'wrong-genesis');
 });
 
-test('signHelloProof / verifyHelloProof: each side signs the other\'s challenge, and the roles cannot be mixed up', () => {
-  const helloA = sampleMessages().find(([n]) => n === 'hello')![1] as HelloMessage;
-  const helloB: HelloMessage = { ...helloA, nodeId: B.publicKey, challenge: filled(0x66) };
-  // B answers A's hello; A checks it with the challenge A sent.
-  const fromB = signHelloProof(helloA, { genesisHash: GENESIS, nodeId: B.publicKey, privateKey: B.privateKey });
-  assert.deepEqual(fromB, proof, 'the same signature as the low-level API with B as signer, A as verifier');
-  assert.equal(verifyHelloProof(fromB, helloB, { genesisHash: GENESIS, nodeId: A.publicKey, challenge: CHALLENGE_A }), true);
-  // A answers B's hello; B checks it.
-  const fromA = signHelloProof(helloB, { genesisHash: GENESIS, nodeId: A.publicKey, privateKey: A.privateKey });
-  assert.equal(verifyHelloProof(fromA, helloA, { genesisHash: GENESIS, nodeId: B.publicKey, challenge: helloB.challenge }), true);
-  // Checked against the wrong challenge (the peer's instead of ours), or echoed back: refused.
-  assert.equal(verifyHelloProof(fromB, helloB, { genesisHash: GENESIS, nodeId: A.publicKey, challenge: helloB.challenge }), false);
-  assert.equal(verifyHelloProof(fromA, helloB, { genesisHash: GENESIS, nodeId: A.publicKey, challenge: CHALLENGE_A }), false);
+test('signHelloProof / verifyHelloProof: each side signs the same transcript in its own role', () => {
+  const [a, b] = [helloA(), helloB()];
+  // B (listener) answers; A (dialer) checks.
+  const fromB = signHelloProof(b, a, false, { genesisHash: GENESIS, privateKey: B.privateKey });
+  assert.deepEqual(fromB, proof, 'the same signature as the low-level API with B as the listener');
+  assert.equal(verifyHelloProof(fromB, a, b, true, GENESIS), true);
+  // A (dialer) answers; B checks.
+  const fromA = signHelloProof(a, b, true, { genesisHash: GENESIS, privateKey: A.privateKey });
+  assert.equal(verifyHelloProof(fromA, b, a, false, GENESIS), true);
+  // Echoed back, or checked with the roles swapped: refused.
+  assert.equal(verifyHelloProof(fromA, a, b, true, GENESIS), false);
+  assert.equal(verifyHelloProof(fromB, b, a, false, GENESIS), false);
 });

@@ -124,10 +124,12 @@ describe('mempool policy helpers', () => {
     assert.equal(compareFeeRate({ fee: 301n, size: 200 }, { fee: 3n, size: 2 }), -1);
   });
 
-  it('allows replacement only for a strictly higher fee', () => {
-    assert.equal(isReplacementAllowed({ fee: 1000n }, { fee: 1001n }), true);
-    assert.equal(isReplacementAllowed({ fee: 1000n }, { fee: 1000n }), false);
-    assert.equal(isReplacementAllowed({ fee: 1000n }, { fee: 999n }), false);
+  it('allows replacement only for a fee at least the minimum relay fee higher (>= +1 when that is 0)', () => {
+    assert.equal(isReplacementAllowed({ fee: 1000n }, { fee: 2000n }, 1000n), true);
+    assert.equal(isReplacementAllowed({ fee: 1000n }, { fee: 1999n }, 1000n), false);
+    assert.equal(isReplacementAllowed({ fee: 1000n }, { fee: 1001n }, 1000n), false);
+    assert.equal(isReplacementAllowed({ fee: 1000n }, { fee: 1001n }, 0n), true);
+    assert.equal(isReplacementAllowed({ fee: 1000n }, { fee: 1000n }, 0n), false);
   });
 
   it('places nonces: low is consensus, a gap or too far ahead is policy', () => {
@@ -260,12 +262,14 @@ describe('Mempool.acceptTx', () => {
 });
 
 describe('Mempool replacement', () => {
-  it('replaces the same sender and nonce only for a strictly higher fee', async () => {
+  it('replaces the same sender and nonce only when the fee rises by at least the minimum relay fee (BIP-125 rule 4)', async () => {
     const { pool, removed } = setup();
     const first = await accept(pool, tx(0, 0n, 2000n));
     await rejected(pool, tx(0, 0n, 2000n, 2n * COIN), 'txn-replacement-fee-too-low', 'policy');
     await rejected(pool, tx(0, 0n, 1500n, 2n * COIN), 'txn-replacement-fee-too-low', 'policy');
-    const second = await accept(pool, tx(0, 0n, 2001n, 2n * COIN));
+    await rejected(pool, tx(0, 0n, 2001n, 2n * COIN), 'txn-replacement-fee-too-low', 'policy'); // +1 base unit
+    await rejected(pool, tx(0, 0n, 2999n, 2n * COIN), 'txn-replacement-fee-too-low', 'policy'); // minFee is 1000
+    const second = await accept(pool, tx(0, 0n, 3000n, 2n * COIN));
     assert.equal(pool.has(first), false);
     assert.equal(pool.has(second), true);
     assert.equal(pool.size, 1);

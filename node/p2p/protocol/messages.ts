@@ -33,6 +33,8 @@ export const MAX_REASON_BYTES = 111;
 export const MAX_HOST_BYTES = 255;
 export const NODE_ID_LEN = PUBLIC_KEY_LEN;
 export const CHALLENGE_LEN = 32;
+/** hello.observedIp: an IPv6 address, IPv4 as ::ffff:a.b.c.d (version >= 2). */
+export const OBSERVED_IP_LEN = 16;
 /** bestWork is a u256, big-endian, so it compares like the number it is. */
 export const WORK_LEN = 32;
 
@@ -93,6 +95,12 @@ export interface HelloMessage {
   userAgent: string;
   /** Sender's clock, ms since the epoch. */
   timestamp: number;
+  /**
+   * Version >= 2: the address (16 bytes, IPv4 mapped) and port at which the sender sees the receiver's
+   * socket; part of the handshake transcript. A version-1 hello has none (decoded as zeros).
+   */
+  observedIp: Uint8Array;
+  observedPort: number;
 }
 
 export interface HelloProofMessage {
@@ -224,6 +232,7 @@ export function encodeMessage(m: Message): Uint8Array {
       w.fixed(m.bestHash, HASH_LEN);
       writeStr(w, 'hello.userAgent', m.userAgent, MAX_USER_AGENT_BYTES);
       writeMs(w, 'hello.timestamp', m.timestamp);
+      if (m.protocolVersion >= 2) w.fixed(m.observedIp, OBSERVED_IP_LEN).u16(m.observedPort);
       break;
     case 'helloProof':
       w.fixed(m.signature, SIGNATURE_LEN);
@@ -298,9 +307,10 @@ function readInv(r: Reader, type: MessageType): InvItem[] {
 }
 
 function readHello(r: Reader): HelloMessage {
-  return {
+  const protocolVersion = r.u32('hello.protocolVersion');
+  const h: HelloMessage = {
     type: 'hello',
-    protocolVersion: r.u32('hello.protocolVersion'),
+    protocolVersion,
     chainId: r.u32('hello.chainId'),
     genesisHash: r.fixed(HASH_LEN, 'hello.genesisHash'),
     nodeId: r.fixed(NODE_ID_LEN, 'hello.nodeId'),
@@ -311,7 +321,15 @@ function readHello(r: Reader): HelloMessage {
     bestHash: r.fixed(HASH_LEN, 'hello.bestHash'),
     userAgent: readStr(r, 'hello.userAgent', MAX_USER_AGENT_BYTES),
     timestamp: readMs(r, 'hello.timestamp'),
+    observedIp: new Uint8Array(OBSERVED_IP_LEN),
+    observedPort: 0,
   };
+  // The layout grows with the version: a v1 hello ends at the timestamp (and is then refused by checkHello).
+  if (protocolVersion >= 2) {
+    h.observedIp = r.fixed(OBSERVED_IP_LEN, 'hello.observedIp');
+    h.observedPort = r.u16('hello.observedPort');
+  }
+  return h;
 }
 
 function readAddr(r: Reader): AddrMessage {

@@ -20,7 +20,8 @@ import { CloseCode, Connection, truncateUtf8 } from '../transport/connection.js'
 import { RateLimiter } from '../transport/rate-limit.js';
 import { PEER_RATE_LIMITS, RateFamily, chargeBudget } from './budget.js';
 import { BoundedSet } from './bounded-set.js';
-import { PROTOCOL_VERSION, checkHello, signHelloProof, verifyHelloProof } from './handshake.js';
+import { parseIp } from '../net-address.js';
+import { PROTOCOL_VERSION, checkHello, isObservedAcceptable, signHelloProof, verifyHelloProof } from './handshake.js';
 import { HelloMessage, MAX_REASON_BYTES, Message, decodeMessage, encodeMessage, printable } from './messages.js';
 import { BAN_THRESHOLD, PENALTIES, transportPenalty } from './misbehavior.js';
 
@@ -44,6 +45,8 @@ export interface LocalNode {
   privateKey: Uint8Array;
   userAgent: string;
   listenPort(): number;
+  /** IPs we announce as ours (--external-address, or one several peers agree on): accepted in hello.observed. */
+  externalIps?(): Uint8Array[];
   best(): { height: number; work: bigint; hash: Uint8Array };
 }
 
@@ -94,6 +97,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly limits: RateLimiter<RateFamily>;
   state: PeerState = 'handshaking';
   hello: HelloMessage | undefined;
+  /** The hello we sent (half of the handshake transcript). */
+  ownHello: HelloMessage | undefined;
   nodeIdHex: string | undefined;
   /** "host:port" the peer accepts connections on (dialled, or advertised in hello.listenPort). */
   listenKey: string | undefined;
@@ -101,6 +106,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   bestHeight = 0;
   bestWork = 0n;
   latencyMs: number | null = null;
+  /** When this peer last gave us a new valid block / transaction (0: never); inbound eviction protects these. */
+  lastBlockAt = 0;
+  lastTxAt = 0;
   /** When we last answered this peer's getaddr. */
   lastGetaddrAnswer = -Infinity;
   /** We sent getaddr and the answer (one addr) is exempt from the addr budget. */
@@ -147,7 +155,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.conn.on('close', (info) => this.onClose(info));
     this.conn.start();
     const best = this.o.local.best();
-    this.send({
+    this.ownHello = {
       type: 'hello',
       protocolVersion: PROTOCOL_VERSION,
       chainId: this.o.local.chainId,
@@ -160,7 +168,11 @@ export class Peer extends EventEmitter<PeerEvents> {
       bestHash: best.hash,
       userAgent: this.o.local.userAgent,
       timestamp: this.o.clock(),
-    });
+      // Where we see the peer's socket: binds the transcript to this connection.
+      observedIp: parseIp(this.conn.remoteAddress) ?? new Uint8Array(16),
+      observedPort: this.conn.remotePort,
+    };
+    this.send(this.ownHello);
   }
 
   /** Encodes and queues one message; false when the connection is closing or the peer is too slow. */
@@ -199,6 +211,12 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.emit('ban', reason);
       this.disconnect(reason, CloseCode.policyViolation);
     }
+  }
+
+  /** The peer gave us a new valid block or transaction (inbound eviction protects such peers). */
+  noteUseful(kind: 'block' | 'tx'): void {
+    if (kind === 'block') this.lastBlockAt = this.o.clock();
+    else this.lastTxAt = this.o.clock();
   }
 
   /** Raises the best chain the peer is known to have (from its hello, or blocks it sent or announced). */
@@ -324,6 +342,13 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.disconnect(v.reason, CloseCode.policyViolation);
       return;
     }
+    const localIp = parseIp(this.conn.localAddress);
+    if (localIp && !isObservedAcceptable(hello, { ip: localIp, port: this.conn.localPort }, this.o.local.externalIps?.() ?? [])) {
+      // Not where this socket is: a hello relayed from another connection (or a broken peer).
+      this.log.info({ reason: 'bad-observed-address' }, 'hello refused');
+      this.disconnect('bad-observed-address', CloseCode.policyViolation);
+      return;
+    }
     this.hello = hello;
     this.nodeIdHex = toHex(hello.nodeId);
     this.log = this.o.log.child({ peer: this.label });
@@ -334,14 +359,14 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.disconnect(veto, CloseCode.normal);
       return;
     }
-    this.send({ type: 'helloProof', signature: signHelloProof(hello, this.o.local) });
+    this.send({ type: 'helloProof', signature: signHelloProof(this.ownHello!, hello, this.direction === 'outbound', this.o.local) });
   }
 
   private onProof(signature: Uint8Array): void {
     if (!this.hello) return this.misbehave('proof-before-hello', 100);
     if (this.proofReceived) return this.misbehave('duplicate-hello-proof', 100);
     this.proofReceived = true;
-    if (!verifyHelloProof(signature, this.hello, { ...this.o.local, challenge: this.challenge })) {
+    if (!verifyHelloProof(signature, this.ownHello!, this.hello, this.direction === 'outbound', this.o.local.genesisHash)) {
       this.log.info({}, 'invalid handshake proof');
       this.disconnect('bad-handshake-proof', CloseCode.policyViolation);
       return;

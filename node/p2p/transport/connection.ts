@@ -75,6 +75,9 @@ export interface ConnectionOptions extends ConnectionLimits {
   direction: Direction;
   remoteAddress: string;
   remotePort: number;
+  /** Our end of the socket (the address the peer should see us at, absent a translator). */
+  localAddress?: string;
+  localPort?: number;
 }
 
 type ConnectionEvents = {
@@ -92,6 +95,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly direction: Direction;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Our end of the socket ('' / 0 when unknown). */
+  readonly localAddress: string;
+  readonly localPort: number;
   /** Resolves once, when the socket is gone, whether or not start() was called. */
   readonly closed: Promise<CloseInfo>;
   framesIn = 0;
@@ -121,6 +127,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.direction = opts.direction;
     this.remoteAddress = opts.remoteAddress;
     this.remotePort = opts.remotePort;
+    this.localAddress = opts.localAddress ?? '';
+    this.localPort = opts.localPort ?? 0;
     this.maxFrameBytes = opts.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.closeGraceMs = opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;

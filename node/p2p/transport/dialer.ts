@@ -10,9 +10,11 @@
  * Knows ws and bytes only. Must not import protocol, chain or storage.
  */
 import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { NodeError } from '../../core/errors.js';
 import { Connection, ConnectionLimits, MAX_FRAME_BYTES } from './connection.js';
+import { normalizeAddress } from './listener.js';
 
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
 
@@ -76,7 +78,11 @@ export function dial(url: string, opts: DialOptions = {}): Promise<Connection> {
       settled = true;
       cleanup();
       ws.off('error', onError);
-      resolve(new Connection(ws, { ...opts, direction: 'outbound', remoteAddress, remotePort }));
+      // The socket's real endpoints (a DNS name resolves to an IP): what the handshake transcript binds.
+      const sock = (ws as unknown as { _socket?: Socket })._socket;
+      const local = { localAddress: normalizeAddress(sock?.localAddress ?? ''), localPort: sock?.localPort ?? 0 };
+      const remote = sock?.remoteAddress ? normalizeAddress(sock.remoteAddress) : remoteAddress;
+      resolve(new Connection(ws, { ...opts, direction: 'outbound', remoteAddress: remote, remotePort, ...local }));
     };
     const cleanup = () => {
       clearTimeout(timer);

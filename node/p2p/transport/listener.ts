@@ -4,6 +4,10 @@
  * `HTTP/1.1 503` with the reason in the `X-Minichain-Reason` header (dial() reports it):
  *   - maxPendingHandshakes: inbound connections not yet markReady()'d. Handshakes cost us a signature
  *     check each, so a flood of never-finishing handshakes must not grow without bound;
+ *   - maxPendingPerIp: of those, from one IP. When the pending slots are full, the oldest pending socket of
+ *     the IP holding the most of them is closed for a newcomer from a less represented IP, so 16 half-open
+ *     sockets from one address cannot lock everyone else out (they would otherwise hold the slots for the
+ *     whole handshake timeout, again and again);
  *   - maxConnections: all inbound connections.
  * Knows ws and bytes only. Must not import protocol, chain or storage.
  */
@@ -16,7 +20,9 @@ import { NodeError } from '../../core/errors.js';
 import { CloseCode, Connection, ConnectionLimits, MAX_FRAME_BYTES, TransportReason } from './connection.js';
 
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 16;
+/** Backstop on all inbound sockets; P2PNode passes maxInbound + maxPendingHandshakes. */
 export const DEFAULT_MAX_INBOUND = 64;
+export const DEFAULT_MAX_PENDING_PER_IP = 8;
 /** Time allowed for the HTTP upgrade request itself (slowloris before the WebSocket exists). */
 const UPGRADE_HEADERS_TIMEOUT_MS = 10_000;
 const REFUSAL_LINGER_MS = 1_000;
@@ -26,6 +32,7 @@ export interface ListenOptions extends ConnectionLimits {
   /** 0 picks a free port; start() returns the real one. */
   port: number;
   maxPendingHandshakes?: number;
+  maxPendingPerIp?: number;
   maxConnections?: number;
 }
 
@@ -41,7 +48,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
   private wss?: WebSocketServer;
   private readonly conns = new Set<Connection>();
   private readonly sockets = new Set<Duplex>();
-  private opts?: Required<Pick<ListenOptions, 'maxPendingHandshakes' | 'maxConnections'>> & ListenOptions;
+  private opts?: Required<Pick<ListenOptions, 'maxPendingHandshakes' | 'maxConnections' | 'maxPendingPerIp'>> & ListenOptions;
   private stopping?: Promise<void>;
   /** Upgrade requests refused because a cap was reached. */
   refused = 0;
@@ -65,7 +72,7 @@ export class Listener extends EventEmitter<ListenerEvents> {
    */
   async start(opts: ListenOptions): Promise<{ port: number }> {
     if (this.server) throw new NodeError('INVALID_ARGUMENT', 'listener already started');
-    this.opts = { maxPendingHandshakes: DEFAULT_MAX_PENDING_HANDSHAKES, maxConnections: DEFAULT_MAX_INBOUND, ...opts };
+    this.opts = { maxPendingHandshakes: DEFAULT_MAX_PENDING_HANDSHAKES, maxConnections: DEFAULT_MAX_INBOUND, maxPendingPerIp: DEFAULT_MAX_PENDING_PER_IP, ...opts };
     const server = createServer({ maxHeaderSize: 8192, headersTimeout: UPGRADE_HEADERS_TIMEOUT_MS, requestTimeout: UPGRADE_HEADERS_TIMEOUT_MS });
     this.server = server;
     this.wss = new WebSocketServer({
@@ -107,17 +114,36 @@ export class Listener extends EventEmitter<ListenerEvents> {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const opts = this.opts!;
     if (this.stopping) return void socket.destroy();
-    if (this.pendingCount >= opts.maxPendingHandshakes) return this.refuse(socket, 'too-many-pending-handshakes');
-    if (this.conns.size >= opts.maxConnections) return this.refuse(socket, 'too-many-connections');
     const remoteAddress = normalizeAddress(req.socket.remoteAddress ?? '');
+    const pending = [...this.conns].filter((c) => !c.isReady);
+    const fromIp = pending.filter((c) => c.remoteAddress === remoteAddress).length;
+    if (fromIp >= opts.maxPendingPerIp) return this.refuse(socket, 'too-many-pending-from-ip');
+    if (pending.length >= opts.maxPendingHandshakes && !this.evictPending(pending, remoteAddress, fromIp))
+      return this.refuse(socket, 'too-many-pending-handshakes');
+    if (this.conns.size >= opts.maxConnections) return this.refuse(socket, 'too-many-connections');
     const remotePort = req.socket.remotePort ?? 0;
+    const localAddress = normalizeAddress(req.socket.localAddress ?? '');
+    const localPort = req.socket.localPort ?? 0;
     // Without verifyClient, ws completes the upgrade synchronously, so the counts above cannot race.
     this.wss!.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ws, { ...opts, direction: 'inbound', remoteAddress, remotePort });
+      const conn = new Connection(ws, { ...opts, direction: 'inbound', remoteAddress, remotePort, localAddress, localPort });
       this.conns.add(conn);
       void conn.closed.then(() => this.conns.delete(conn));
       this.emit('connection', conn);
     });
+  }
+
+  /** Closes the oldest pending socket of the IP with the most of them, if it holds more than the newcomer's IP + 1. */
+  private evictPending(pending: Connection[], newcomerIp: string, newcomerCount: number): boolean {
+    const byIp = new Map<string, Connection[]>();
+    for (const c of pending) byIp.set(c.remoteAddress, [...(byIp.get(c.remoteAddress) ?? []), c]);
+    let top: Connection[] | undefined;
+    for (const [ip, list] of byIp) if (ip !== newcomerIp && (!top || list.length > top.length)) top = list;
+    if (!top || top.length <= newcomerCount + 1) return false;
+    const victim = top.reduce((a, b) => (b.id < a.id ? b : a)); // ids grow: the smallest is the oldest
+    this.conns.delete(victim); // its slot is free now, whatever its close handshake does
+    victim.close('evicted-pending', CloseCode.tryAgainLater);
+    return true;
   }
 
   private refuse(socket: Duplex, reason: string): void {

@@ -9,10 +9,13 @@
  *     fill the table;
  *   - small unsolicited addr messages (a node announcing itself or a new neighbour) are relayed on to
  *     ADDR_RELAY_FANOUT other peers, only for entries that were new to us, so a relay ends;
- *   - a peer's own address (remote host + hello.listenPort, proven by the handshake) is recorded as a
- *     verified entry by the peer manager and relayed through `advertise`.
+ *   - an inbound peer's claimed address (remote host + hello.listenPort) is recorded by the peer manager
+ *     as a new, unverified entry (only our own dial verifies it) and relayed through `advertise`;
+ *   - only addresses the receiving peer could dial are sent to it (net-address.ts canReach: never a
+ *     loopback address to a remote peer), and entries count against the sender's source netgroup too.
  */
 import { AddrBook } from '../../addr-book.js';
+import { type AddressClass, addressClass, canReach, netgroup } from '../../net-address.js';
 import { fromHex, toHex } from '../../../core/bytes.js';
 import { Log } from '../../../log.js';
 import { MAX_ADDR, MessageOf, WireAddr } from '../messages.js';
@@ -51,8 +54,9 @@ export class AddrExchange {
     if (now - peer.lastGetaddrAnswer < this.o.refreshIntervalMs) return; // at most one answer per interval
     peer.lastGetaddrAnswer = now;
     const addrs: WireAddr[] = [];
+    const to = classOf(peer);
     for (const e of this.o.book.sample(GETADDR_REPLY_MAX, now)) {
-      if (e.nodeId === undefined || e.nodeId === peer.nodeIdHex) continue;
+      if (e.nodeId === undefined || e.nodeId === peer.nodeIdHex || !isReachableFor(to, e.host)) continue;
       addrs.push({ host: e.host, port: e.port, nodeId: fromHex(e.nodeId), lastSeen: e.lastSeen });
     }
     peer.send({ type: 'addr', addrs });
@@ -69,7 +73,7 @@ export class AddrExchange {
         ignored++;
         continue;
       }
-      const r = this.o.book.add({ host: a.host, port: a.port, nodeId: toHex(a.nodeId) }, source, a.lastSeen);
+      const r = this.o.book.add({ host: a.host, port: a.port, nodeId: toHex(a.nodeId) }, source, a.lastSeen, netgroup(peer.host));
       if (r.ok && r.isNew) fresh.push(a);
     }
     if (ignored > 0) this.o.log.debug({ peer: peer.label, ignored, of: msg.addrs.length }, 'addr over budget; entries ignored');
@@ -78,18 +82,40 @@ export class AddrExchange {
     if (!solicited && msg.addrs.length <= ADDR_RELAY_MAX_ENTRIES) this.relay(fresh, peer);
   }
 
-  /** Passes a peer's proven listening address on to a few other peers. */
+  /** Passes a peer's claimed listening address on to a few other peers. */
   advertise(addr: WireAddr, from: Peer): void {
     this.relay([addr], from);
+  }
+
+  /** A new address was recorded outside an addr message (an inbound peer's listening address). */
+  onLearnedAddress(): void {
+    this.o.onLearned();
+  }
+
+  /** Tells `peer` where we can be dialled (our external or adopted address), if it could dial that. */
+  announceSelf(peer: Peer, self: WireAddr): void {
+    if (isReachableFor(classOf(peer), self.host)) peer.send({ type: 'addr', addrs: [self] });
   }
 
   private relay(addrs: WireAddr[], from: Peer): void {
     const others = this.o.peers().filter((p) => p !== from && p.nodeIdHex !== undefined);
     for (let i = 0; i < ADDR_RELAY_FANOUT && others.length > 0; i++) {
       const [p] = others.splice(Math.floor(this.o.random() * others.length), 1);
-      // Never tell a node its own address.
-      const list = addrs.filter((a) => toHex(a.nodeId) !== p!.nodeIdHex);
+      // Never tell a node its own address, nor one it could not dial (a loopback address to a remote node).
+      const to = classOf(p!);
+      const list = addrs.filter((a) => toHex(a.nodeId) !== p!.nodeIdHex && isReachableFor(to, a.host));
       if (list.length > 0) p!.send({ type: 'addr', addrs: list });
     }
   }
+}
+
+/** The class of the address we see `peer` at (a peer we cannot classify is treated as public: the strictest). */
+function classOf(peer: Peer): AddressClass {
+  return addressClass(peer.host) ?? 'public';
+}
+
+/** Whether a peer of class `to` could dial `host`: relay only addresses the receiver could use (protocol.md "Addresses"). */
+function isReachableFor(to: AddressClass, host: string): boolean {
+  const cls = addressClass(host);
+  return cls !== undefined && canReach(to, cls);
 }

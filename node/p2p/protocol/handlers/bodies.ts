@@ -37,6 +37,7 @@ export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promis
   }
   if (v.ok) {
     ctx.relay.recentTxs.add(hex);
+    peer.noteUseful('tx');
     return;
   }
   if (v.class === 'duplicate') return duplicate(ctx, peer, 'tx', true);
@@ -67,6 +68,7 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
   }
   ctx.sync.onBlockDone(hex, r.ok);
   if (r.ok) {
+    peer.noteUseful('block');
     const node = ctx.chain.getNode(hash);
     if (node) peer.noteBest(node.height, node.work);
   } else if (r.class === 'duplicate') {

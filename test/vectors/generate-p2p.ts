@@ -1,0 +1,56 @@
+/**
+ * Regenerates the valid messages and the handshake section of test/vectors/p2p-messages.json from
+ * test/helpers/p2p-fixtures.ts (the invalid cases are kept as they are: they are hand-picked inputs).
+ *   npx tsc -p . && node dist/test/vectors/generate-p2p.js
+ * Only for a deliberate wire change; test/unit/p2p-messages.test.ts and handshake.test.ts check the file.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHex } from '../../node/core/bytes.js';
+import { HANDSHAKE_DOMAIN, handshakeDigest, transcriptOf } from '../../node/p2p/protocol/handshake.js';
+import { encodeMessage } from '../../node/p2p/protocol/messages.js';
+import { repoRoot } from '../helpers/chain-fixtures.js';
+import { B, GENESIS, helloA, helloB, sampleMessages, toJson } from '../helpers/p2p-fixtures.js';
+
+const file = join(repoRoot(import.meta.url), 'test/vectors/p2p-messages.json');
+const old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+const t = transcriptOf(GENESIS, helloB(), helloA(), false);
+const proof = sampleMessages().find(([n]) => n === 'helloProof')![1] as { signature: Uint8Array };
+const out = {
+  description: old.description,
+  valid: sampleMessages().map(([name, m]) => ({ name, type: m.type, message: toJson(m), hex: toHex(encodeMessage(m)) })),
+  invalid: old.invalid,
+  handshake: {
+    description:
+      'Protocol 2 transcript. A (dev account 0) dialled B (dev account 1): A sees B at 127.0.0.1:7002, B sees A at 127.0.0.1:40000. ' +
+      'B proves its identity as the listener. Signer private key = sha256("minichain dev account 1").',
+    genesisHash: toHex(GENESIS),
+    dialerId: toHex(t.dialer.id),
+    listenerId: toHex(t.listener.id),
+    dialerChallenge: toHex(t.dialer.challenge),
+    listenerChallenge: toHex(t.listener.challenge),
+    dialerObserved: `${toHex(t.dialer.observedIp)}:${t.dialer.observedPort}`,
+    listenerObserved: `${toHex(t.listener.observedIp)}:${t.listener.observedPort}`,
+    signerRole: 'listener',
+    signerPrivateKey: toHex(B.privateKey),
+    preimage: [
+      toHex(new TextEncoder().encode(HANDSHAKE_DOMAIN)),
+      toHex(GENESIS),
+      toHex(t.dialer.id),
+      toHex(t.listener.id),
+      toHex(t.dialer.challenge),
+      toHex(t.listener.challenge),
+      toHex(t.dialer.observedIp) + u16le(t.dialer.observedPort),
+      toHex(t.listener.observedIp) + u16le(t.listener.observedPort),
+      '02',
+    ].join(''),
+    digest: toHex(handshakeDigest(t, 'listener')),
+    signature: toHex(proof.signature),
+  },
+};
+function u16le(n: number): string {
+  return toHex(new Uint8Array([n & 0xff, n >> 8]));
+}
+
+writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+process.stdout.write(`wrote ${file}\n`);
