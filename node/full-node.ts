@@ -21,6 +21,7 @@ import { loadOrCreateNodeKey, NodeKey } from './p2p/node-key.js';
 import { P2PNode } from './p2p/p2p-node.js';
 import { makeMethods } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';
+import { removeCookie, rpcAccessFor } from './rpc/cookie.js';
 import { VerifyPool } from './verify/verify-pool.js';
 import { NodeConfig } from './config.js';
 import { packageVersion } from './paths.js';
@@ -81,11 +82,14 @@ export class FullNode {
           peers: () => p2p.peers(),
           syncing: () => p2p.syncing(),
           submitTx: async (tx) => mempool.acceptTx(tx),
+          mining: () => node.miner?.isRunning ?? false,
         }),
         log.child({ mod: 'rpc' }),
+        await rpcAccessFor(config),
       );
       await rpc.start(config.rpcHost, config.rpcPort);
       cleanup.push(() => rpc.stop());
+      cleanup.push(() => removeCookie(config.datadir));
       (node as { rpc: RpcServer }).rpc = rpc;
       chain.on('tip', () => node.miner?.onTipChanged());
       if (config.mine) await node.startMining();
@@ -129,6 +133,7 @@ export class FullNode {
     this.stopping ??= (async () => {
       await this.miner?.stop().catch((e) => this.log.error({ err: e }, 'miner stop failed'));
       await this.rpc?.stop().catch((e) => this.log.error({ err: e }, 'rpc stop failed'));
+      await removeCookie(this.config.datadir).catch((e) => this.log.error({ err: e }, 'removing the RPC cookie failed'));
       await this.p2p.stop().catch((e) => this.log.error({ err: e }, 'p2p stop failed'));
       await this.chain.close().catch((e) => this.log.error({ err: e }, 'chain close failed'));
       await this.pool.close().catch(() => {});

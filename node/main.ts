@@ -20,6 +20,7 @@ const program = new Command('minichain-node')
   .option('--port <port>', 'P2P port', String(DEFAULT_P2P_PORT))
   .option('--rpc-port <port>', `JSON-RPC port (default: P2P port + ${RPC_PORT_OFFSET})`)
   .option('--rpc-host <host>', 'JSON-RPC listen address (loopback unless you know why)', '127.0.0.1')
+  .option('--rpc-allow-origin <origins>', 'comma-separated browser origins allowed to call the RPC (e.g. http://localhost:3000), or "*"; none by default')
   .option('--seeds <urls>', 'comma-separated ws://host:port seeds, or "none" (default: the hard-coded local seeds)')
   .option('--mine', 'mine blocks', false)
   .option('--miner-address <address>', 'address paid by mined blocks (default: a key kept in the datadir)')
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     port,
     rpcHost: o.rpcHost,
     rpcPort: o.rpcPort !== undefined ? parsePort(o.rpcPort, '--rpc-port') : port + RPC_PORT_OFFSET,
+    ...(o.rpcAllowOrigin ? { rpcAllowOrigins: String(o.rpcAllowOrigin).split(',') } : {}),
     seeds: parseSeeds(o.seeds),
     mine: o.mine === true,
     minerAddress: o.minerAddress,

@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 /**
- * `npm run testnet -- --nodes N [--miners K] [--dir D] [--reset]`: start a local multi-node testnet,
+ * `npm run testnet -- --nodes N [--miners K] [--dir D] [--base-port P] [--reset]`: start a local multi-node testnet,
  * print the dev accounts and RPC URLs, then a live status table until Ctrl-C stops every node.
  */
 import { Command } from 'commander';
 import { loadGenesis } from '../config.js';
 import { bundledGenesisPath, packageVersion } from '../paths.js';
+import { rpcCall } from '../rpc/client.js';
 import { startTestnet } from './launcher.js';
 import { statusTable } from './status.js';
 
 const program = new Command('minichain-testnet')
   .description('Start N minichain nodes on loopback that discover each other from the hard-coded seeds')
   .version(packageVersion())
-  .option('--nodes <n>', 'number of nodes (the first three take the seed ports 7001-7003)', '5')
+  .option('--nodes <n>', 'number of nodes (the first three are the seeds the others bootstrap from)', '5')
+  .option('--base-port <port>', 'first P2P port; node i uses base+i, the first three are the seeds', '7001')
+  .option('--rpc-base-port <port>', 'first JSON-RPC port (default: base port + 1000)')
   .option('--miners <k>', 'number of mining nodes', '1')
   .option('--dir <dir>', 'directory for the datadirs, nodes.json and accounts.json', './.testnet')
-  .option('--reset', 'delete the directory first and start from genesis', false)
+  .option('--reset', 'delete the directory first (it says what it removes) and start from genesis', false)
   .option('--mine-duty <fraction>', 'fraction of a core each miner uses', '0.3')
   .showHelpAfterError();
 
@@ -30,17 +33,28 @@ async function main(): Promise<void> {
   const o = program.opts();
   const nodes = int(o.nodes, '--nodes', 1, 50);
   const miners = int(o.miners, '--miners', 0, nodes);
+  const basePort = int(o.basePort, '--base-port', 1, 65535);
+  const rpcBasePort = o.rpcBasePort === undefined ? basePort + 1000 : int(o.rpcBasePort, '--rpc-base-port', 1, 65535);
   const params = await loadGenesis(bundledGenesisPath());
-  process.stdout.write(`starting ${nodes} nodes (${miners} mining) in ${o.dir} ...\n`);
-  const net = await startTestnet({ nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty) }, params);
+  const t0 = Date.now();
+  process.stdout.write(`starting ${nodes} nodes (${miners} mining) in ${o.dir}, P2P ports ${basePort}-${basePort + nodes - 1}, RPC ports ${rpcBasePort}-${rpcBasePort + nodes - 1} ...\n`);
+  const net = await startTestnet(
+    { nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty), basePort, rpcBasePort, onReset: (line) => process.stdout.write(line + '\n') },
+    params,
+  );
+  process.stdout.write(`${nodes} nodes up in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   const out: string[] = [];
   out.push('', 'Dev accounts (PUBLIC keys from genesis.json: never use them for real value):');
   net.accounts.forEach((a, i) => out.push(`  (${i}) ${a.address}  private key ${a.privateKey}`));
   out.push('', 'Nodes:');
   for (const n of net.nodes) out.push(`  node${n.index}  p2p ${n.p2p}  rpc ${n.rpc}  pid ${n.pid}${n.miner ? '  (miner)' : ''}  log ${n.datadir}/node.log`);
-  out.push('', `Wrote ${net.dir}/nodes.json and ${net.dir}/accounts.json. Try, in another terminal:`);
-  out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- import ${net.accounts[0]?.privateKey ?? '<key>'} --name dev0`);
-  out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
+  const first = net.nodes[0]!;
+  const rpcFlag = first.rpc === 'http://127.0.0.1:8001' ? '' : ` --rpc ${first.rpc.replace(/^http:\/\//, '')}`;
+  out.push('', `Wrote ${net.dir}/nodes.json (each node's command line, to restart one by hand) and ${net.dir}/accounts.json. Try, in another terminal:`);
+  out.push(`  export MINICHAIN_PASSWORD=dev${rpcFlag ? ` MINICHAIN_RPC=${first.rpc}` : ''}`);
+  out.push(`  echo ${net.accounts[0]?.privateKey ?? '<key>'} | npm run -s wallet -- import --stdin --name dev0`);
+  out.push(`  npm run -s wallet -- send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
+  out.push(`  npm run -s wallet -- rpc getInfo`);
   out.push('', 'Press Ctrl-C to stop every node (data is kept; --reset starts over).', '');
   process.stdout.write(out.join('\n') + '\n');
 
@@ -57,11 +71,27 @@ async function main(): Promise<void> {
     });
   }, 1000);
 
+  let firstBlockShown = false;
+  const firstBlockTimer = setInterval(() => {
+    void rpcCall<{ height: number }>(first.rpc, 'getInfo', [], 900).then(
+      (i) => {
+        if (i.height > 0 && !firstBlockShown) {
+          firstBlockShown = true;
+          clearInterval(firstBlockTimer);
+          if (!tty) process.stdout.write(`first block seen at ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+        }
+      },
+      () => {},
+    );
+  }, 100);
+  if (miners === 0) clearInterval(firstBlockTimer);
+
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
+    clearInterval(firstBlockTimer);
     process.stdout.write(`\n${sig}: stopping ${net.nodes.length} nodes ...\n`);
     void net.stop().then(() => {
       process.stdout.write(`stopped; data kept in ${net.dir}\n`);
