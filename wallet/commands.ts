@@ -23,6 +23,8 @@ export interface WalletContext {
   /** scrypt cost for new keys; the production default when absent. */
   scryptN?: number;
   rpcTimeoutMs?: number;
+  /** `user:password` for a node that requires authentication (the contents of its .cookie file). */
+  rpcAuth?: string;
 }
 
 export interface BalanceView {
@@ -50,6 +52,7 @@ export interface TxView {
   id: string;
   status: 'pending' | 'confirmed';
   height?: number;
+  blockHash?: string;
   confirmations?: number;
   tx: { from: string; to: string; amount: string; fee: string; nonce: string };
 }
@@ -62,10 +65,14 @@ export interface HistoryEntry {
   amount: string;
   fee: string;
   nonce: string;
+  blockHash?: string;
+  confirmations?: number;
 }
 
 export const DEFAULT_WAIT_MS = 60_000;
 export const DEFAULT_POLL_MS = 1_000;
+/** A tip older than this on a non-mining node suggests nothing is mining. */
+export const STALE_TIP_SEC = 30;
 export const MAX_HISTORY_LIMIT = 1000;
 
 function keystore(ctx: WalletContext): Keystore {
@@ -73,7 +80,7 @@ function keystore(ctx: WalletContext): Keystore {
 }
 
 function client(ctx: WalletContext): RpcClient {
-  return ctx.rpcTimeoutMs === undefined ? new RpcClient(ctx.rpcUrl) : new RpcClient(ctx.rpcUrl, { timeoutMs: ctx.rpcTimeoutMs });
+  return new RpcClient(ctx.rpcUrl, { ...(ctx.rpcTimeoutMs === undefined ? {} : { timeoutMs: ctx.rpcTimeoutMs }), ...(ctx.rpcAuth === undefined ? {} : { auth: ctx.rpcAuth }) });
 }
 
 async function newPassword(ctx: WalletContext, name: string): Promise<string> {
@@ -131,8 +138,12 @@ async function resolveAddress(ctx: WalletContext, arg?: string): Promise<string>
   const ks = keystore(ctx);
   if (arg === undefined) return (await ks.resolve()).address;
   if (isValidKeyName(arg)) {
-    const k = (await ks.list()).find((x) => x.name === arg);
+    const keys = await ks.list();
+    const k = keys.find((x) => x.name === arg);
     if (k) return k.address;
+    // A key name that is not in this wallet (and no address): say so, not "bad address".
+    if (!looksLikeAddress(arg))
+      throw new WalletError('NOT_FOUND', `no key named "${arg}" in ${ctx.walletDir}${keys.length ? ` (keys: ${keys.map((x) => x.name).join(', ')})` : ''}, and it is not an address`);
   }
   decodeAddress(arg);
   return arg;
@@ -191,17 +202,71 @@ export async function send(
   }
 }
 
+/** Bech32m addresses start with the human-readable part and "1" (mc1…). */
+function looksLikeAddress(s: string): boolean {
+  return /^[a-z]{1,10}1[02-9ac-hj-np-z]{6,}$/i.test(s);
+}
+
 function mapRejection(e: unknown): unknown {
   if (!(e instanceof RpcError)) return e;
   if (e.reason === 'insufficient-balance')
-    return new WalletError('INSUFFICIENT_FUNDS', `insufficient funds: node rejected the transaction (insufficient-balance: ${e.message})`, { cause: e, reason: e.reason });
-  return nodeRefusal(e, 'node rejected the transaction');
+    return new WalletError('INSUFFICIENT_FUNDS', `insufficient funds: node rejected the transaction: ${reasonAndDetail(e)}`, { cause: e, reason: e.reason });
+  const hint = e.reason === 'tx-fee-too-low' || e.reason === 'txn-replacement-fee-too-low' ? '; pass a higher --fee (in coins)' : '';
+  return nodeRefusal(e, 'node rejected the transaction', hint);
 }
 
-function nodeRefusal(e: RpcError, what: string): WalletError {
+/**
+ * `reason (detail)`, the reason once: the node's message is `transaction rejected: <reason> (<detail>)`
+ * or just a message; the reason and any repeated prefix are taken out of it.
+ */
+export function reasonAndDetail(e: RpcError): string {
   const reason = e.reason ?? `code ${e.code}`;
-  const detail = e.message && e.message !== e.reason ? `: ${e.message}` : '';
-  return new WalletError('REJECTED', `${what} (${reason}${detail})`, { cause: e, ...(e.reason ? { reason: e.reason } : {}) });
+  let detail = e.message.replace(/^transaction rejected:\s*/, '');
+  if (e.reason && detail.startsWith(e.reason)) detail = detail.slice(e.reason.length).trim();
+  detail = detail.replace(/^\((.*)\)$/, '$1').trim();
+  return detail && detail !== reason ? `${reason} (${detail})` : reason;
+}
+
+function nodeRefusal(e: RpcError, what: string, hint = ''): WalletError {
+  return new WalletError('REJECTED', `${what}: ${reasonAndDetail(e)}${hint}`, { cause: e, ...(e.reason ? { reason: e.reason } : {}) });
+}
+
+/**
+ * Any RPC method with parameters given as text, like `cast rpc` / `bitcoin-cli`: each parameter is
+ * read as JSON when it parses (numbers, true, null, arrays, quoted strings), else taken as a string.
+ * @throws WalletError REJECTED with the node's reason for an error answer
+ */
+export async function rawRpc(ctx: WalletContext, opts: { method: string; params: string[] }): Promise<unknown> {
+  const params = opts.params.map((p) => {
+    try {
+      return JSON.parse(p) as unknown;
+    } catch {
+      return p;
+    }
+  });
+  try {
+    return await client(ctx).call<unknown>(opts.method, params);
+  } catch (e) {
+    throw e instanceof RpcError ? nodeRefusal(e, `${opts.method} failed`, e.code === -32601 ? '; "rpc help" lists the methods' : '') : e;
+  }
+}
+
+/**
+ * Why a transaction may not confirm: undefined when the node mines, else a sentence with the age of
+ * its last block. Best effort: an older node without these getInfo fields gives undefined.
+ */
+export async function miningHint(ctx: WalletContext): Promise<string | undefined> {
+  let info: { mining?: unknown; lastBlockAgeSec?: unknown; height?: unknown };
+  try {
+    info = await client(ctx).call('getInfo');
+  } catch {
+    return undefined;
+  }
+  const { mining, lastBlockAgeSec: age, height } = info ?? {};
+  if (mining !== false || typeof age !== 'number' || typeof height !== 'number') return undefined;
+  if (height > 0 && age < STALE_TIP_SEC) return undefined; // another node mines: blocks keep coming
+  const last = height === 0 ? 'it has only the genesis block' : `its last block is ${age} s old`;
+  return `node ${ctx.rpcUrl} is not mining and ${last}: is any node mining? (start one with minichain-node --mine, or npm run testnet)`;
 }
 
 /**
@@ -226,6 +291,7 @@ export async function waitForConfirmation(
   const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   const start = Date.now();
+  let hinted = false;
   for (;;) {
     let view: TxView;
     try {
@@ -237,8 +303,15 @@ export async function waitForConfirmation(
     }
     if (view.status === 'confirmed') return view;
     const elapsed = Date.now() - start;
-    if (elapsed >= timeoutMs)
-      throw new WalletError('WAIT_TIMEOUT', `transaction ${id} still pending after ${Math.round(timeoutMs / 1000)} s; it may confirm later`);
+    if (elapsed >= timeoutMs) {
+      const hint = await miningHint(ctx);
+      throw new WalletError('WAIT_TIMEOUT', `transaction ${id} still pending after ${Math.round(timeoutMs / 1000)} s; it may confirm later${hint ? `; ${hint}` : ''}`);
+    }
+    if (!hinted && elapsed >= 3000 && opts.onProgress) {
+      hinted = true;
+      const hint = await miningHint(ctx);
+      if (hint) opts.onProgress(hint);
+    }
     opts.onProgress?.(`waiting for confirmation of ${id} (${Math.floor(elapsed / 1000)} s)`);
     await sleep(Math.min(pollMs, timeoutMs - elapsed));
   }
@@ -264,6 +337,8 @@ export async function getHistory(ctx: WalletContext, opts: { address?: string; l
     amount: decimal(rpc, r?.amount, 'amount').toString(),
     fee: decimal(rpc, r?.fee, 'fee').toString(),
     nonce: decimal(rpc, r?.nonce, 'nonce').toString(),
+    ...(r?.blockHash === undefined ? {} : { blockHash: str(rpc, r.blockHash, 'blockHash') }),
+    ...(r?.confirmations === undefined ? {} : { confirmations: int(rpc, r.confirmations, 'confirmations') }),
   }));
 }
 
@@ -337,6 +412,7 @@ async function fetchTx(rpc: RpcClient, id: string): Promise<TxView> {
     },
   };
   if (r.height !== undefined) view.height = int(rpc, r.height, 'height');
+  if (r.blockHash !== undefined) view.blockHash = str(rpc, r.blockHash, 'blockHash');
   if (r.confirmations !== undefined) view.confirmations = int(rpc, r.confirmations, 'confirmations');
   return view;
 }
