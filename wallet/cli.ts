@@ -177,7 +177,7 @@ program
     const onProgress = g.json ? undefined : note;
     const done = await cmds.waitForConfirmation(ctx, { id: sent.id, timeoutMs, ...(onProgress ? { onProgress } : {}) });
     const confirmed = { status: done.status, height: done.height, blockHash: done.blockHash, confirmations: done.confirmations };
-    print(g, { ...sent, ...confirmed }, (d) => out(`confirmed at height ${d.height ?? '?'} in block ${d.blockHash ?? '?'}`));
+    print(g, { ...sent, ...confirmed }, (d) => out(`confirmed at height ${d.height ?? '?'}${d.blockHash ? ` in block ${d.blockHash}` : ''}`));
   });
 
 program
