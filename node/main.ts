@@ -11,6 +11,7 @@ import { DEFAULT_P2P_PORT, NodeConfig, RPC_PORT_OFFSET, loadGenesis, parsePort, 
 import { FullNode } from './full-node.js';
 import { createLogger } from './logger.js';
 import { bundledGenesisPath, packageVersion } from './paths.js';
+import { isPortFree } from './port-check.js';
 
 const program = new Command('minichain-node')
   .description('Run a minichain full node: P2P on --port, JSON-RPC on 127.0.0.1:--rpc-port')
@@ -19,7 +20,7 @@ const program = new Command('minichain-node')
   .option('--host <host>', 'P2P listen address', '127.0.0.1')
   .option('--port <port>', 'P2P port', String(DEFAULT_P2P_PORT))
   .option('--rpc-port <port>', `JSON-RPC port (default: P2P port + ${RPC_PORT_OFFSET})`)
-  .option('--rpc-host <host>', 'JSON-RPC listen address (loopback unless you know why)', '127.0.0.1')
+  .option('--rpc-host <host>', 'JSON-RPC listen address; beyond loopback, clients need the cookie written to <datadir>/.cookie', '127.0.0.1')
   .option('--rpc-allow-origin <origins>', 'comma-separated browser origins allowed to call the RPC (e.g. http://localhost:3000), or "*"; none by default')
   .option('--seeds <urls>', 'comma-separated ws://host:port seeds, or "none" (default: the hard-coded local seeds)')
   .option('--mine', 'mine blocks', false)
@@ -55,6 +56,10 @@ async function main(): Promise<void> {
     maxInbound: Number(o.maxInbound),
     refreshIntervalMs: Number(o.refreshInterval),
   };
+  // Before anything touches the disk: a taken port is one line, and no ./data is left behind.
+  for (const [h, p, opt] of [[config.host, config.port, '--port'], [config.rpcHost, config.rpcPort, '--rpc-port']] as const) {
+    if (!(await isPortFree(p, h))) throw new Error(`${opt === '--port' ? 'P2P' : 'RPC'} port ${p} is already in use on ${h} (another node or testnet?); choose another with ${opt}`);
+  }
   const log = createLogger(config.logLevel);
   const params = await loadGenesis(config.genesisPath);
   const node = await FullNode.start(config, params, log);

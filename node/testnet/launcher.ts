@@ -11,7 +11,6 @@
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile, open, readdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { encodeAddress } from '../core/address.js';
 import { toHex } from '../core/bytes.js';
@@ -19,6 +18,7 @@ import { devAccounts } from '../core/dev-accounts.js';
 import { ChainParams } from '../core/params.js';
 import { DEFAULT_P2P_PORT, RPC_PORT_OFFSET } from '../config.js';
 import { packageRoot } from '../paths.js';
+import { isPortFree } from '../port-check.js';
 import { loadOrCreateNodeKey } from '../p2p/node-key.js';
 import { rpcCall } from '../rpc/client.js';
 
@@ -188,14 +188,6 @@ export async function checkPortsFree(count: number, basePort: number, rpcBasePor
   }
 }
 
-/** Can we listen on 127.0.0.1:port right now? */
-export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const srv = createServer();
-    srv.once('error', () => resolvePromise(false));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolvePromise(true)));
-  });
-}
 
 function pickMiners(n: number, k: number): Set<number> {
   const out = new Set<number>();

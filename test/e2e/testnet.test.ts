@@ -8,7 +8,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { loadGenesis } from '../../node/config.js';
 import { bundledGenesisPath } from '../../node/paths.js';
 import { rpcCall } from '../../node/rpc/client.js';
@@ -152,4 +152,6 @@ test('a second node on a datadir in use is refused with one clear line', { timeo
   const port = await runCli(NODE, ['--datadir', join(net.dir, 'fresh'), '--port', String(BASE_PORT), '--rpc-port', '0', '--seeds', 'none'], {}, 20_000);
   assert.equal(port.code, 1);
   assert.match(port.stderr, new RegExp(`port ${BASE_PORT} is already in use`));
+  assert.equal(port.stderr.trim().split('\n').length, 1);
+  await assert.rejects(stat(join(net.dir, 'fresh')), /ENOENT/, 'a taken port leaves no datadir behind');
 });
