@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const rpcFlag = first.rpc === 'http://127.0.0.1:8001' ? '' : ` --rpc ${first.rpc.replace(/^http:\/\//, '')}`;
   out.push('', `Wrote ${net.dir}/nodes.json (each node's command line, to restart one by hand) and ${net.dir}/accounts.json. Try, in another terminal:`);
   out.push(`  export MINICHAIN_PASSWORD=dev${rpcFlag ? ` MINICHAIN_RPC=${first.rpc}` : ''}`);
-  out.push(`  echo ${net.accounts[0]?.privateKey ?? '<key>'} | npm run -s wallet -- import --stdin --name dev0`);
+  out.push(`  npm run -s wallet -- import --name dev0          # paste dev account 0's private key at the prompt`);
   out.push(`  npm run -s wallet -- send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
   out.push(`  npm run -s wallet -- rpc getInfo`);
   out.push('', 'Press Ctrl-C to stop every node (data is kept; --reset starts over).', '');
@@ -100,6 +100,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  // A closed terminal or pipe (e.g. `| head`) must not orphan the nodes: stop them as on Ctrl-C.
+  process.stdout.on('error', () => stop('output closed'));
+  // Last resort, if the launcher dies some other way: every node still running gets its SIGTERM.
+  process.on('exit', () => {
+    for (const n of net.nodes) if (n.process.exitCode === null && n.process.signalCode === null) n.process.kill('SIGTERM');
+  });
 }
 
 main().catch((e: unknown) => {
