@@ -266,7 +266,7 @@ export async function miningHint(ctx: WalletContext): Promise<string | undefined
   if (mining !== false || typeof age !== 'number' || typeof height !== 'number') return undefined;
   if (height > 0 && age < STALE_TIP_SEC) return undefined; // another node mines: blocks keep coming
   const last = height === 0 ? 'it has only the genesis block' : `its last block is ${age} s old`;
-  return `node ${ctx.rpcUrl} is not mining and ${last}: is any node mining? (start one with minichain-node --mine, or npm run testnet)`;
+  return `node ${ctx.rpcUrl} is not mining and ${last}: is any node mining? (start one with minichain-node --mine)`;
 }
 
 /**
