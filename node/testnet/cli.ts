@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { loadGenesis } from '../config.js';
 import { bundledGenesisPath, packageVersion } from '../paths.js';
 import { rpcCall } from '../rpc/client.js';
-import { startTestnet } from './launcher.js';
+import { authedUrl, startTestnet } from './launcher.js';
 import { statusTable } from './status.js';
 
 const program = new Command('minichain-testnet')
@@ -59,10 +59,16 @@ async function main(): Promise<void> {
   process.stdout.write(out.join('\n') + '\n');
 
   const tty = process.stdout.isTTY === true;
+  let stopping = false;
   let lines = 0;
   let ticks = 0;
+  const upSec = ((Date.now() - t0) / 1000).toFixed(1);
+  let firstBlockSec: string | undefined;
   const timer = setInterval(() => {
-    void statusTable(net.nodes).then((table) => {
+    void statusTable(net.nodes).then((rows) => {
+      if (stopping) return;
+      const when = firstBlockSec ? `first block at ${firstBlockSec} s` : miners > 0 ? 'waiting for the first block' : 'no miners (--miners 0): no blocks';
+      const table = `${net.nodes.length} nodes up at ${upSec} s, ${when}\n${rows}`;
       if (tty) {
         if (lines > 0) process.stdout.write(`\x1b[${lines}A\x1b[J`);
         process.stdout.write(table + '\n');
@@ -71,22 +77,22 @@ async function main(): Promise<void> {
     });
   }, 1000);
 
-  let firstBlockShown = false;
   const firstBlockTimer = setInterval(() => {
-    void rpcCall<{ height: number }>(first.rpc, 'getInfo', [], 900).then(
-      (i) => {
-        if (i.height > 0 && !firstBlockShown) {
-          firstBlockShown = true;
-          clearInterval(firstBlockTimer);
-          if (!tty) process.stdout.write(`first block seen at ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-        }
-      },
-      () => {},
-    );
+    void authedUrl(first)
+      .then((url) => rpcCall<{ height: number }>(url, 'getInfo', [], 900))
+      .then(
+        (i) => {
+          if (i.height > 0 && firstBlockSec === undefined) {
+            firstBlockSec = ((Date.now() - t0) / 1000).toFixed(1);
+            clearInterval(firstBlockTimer);
+            if (!tty) process.stdout.write(`first block seen at ${firstBlockSec} s\n`);
+          }
+        },
+        () => {},
+      );
   }, 100);
   if (miners === 0) clearInterval(firstBlockTimer);
 
-  let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;

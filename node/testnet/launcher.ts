@@ -21,6 +21,7 @@ import { packageRoot } from '../paths.js';
 import { isPortFree } from '../port-check.js';
 import { loadOrCreateNodeKey } from '../p2p/node-key.js';
 import { rpcCall } from '../rpc/client.js';
+import { readCookie } from '../rpc/cookie.js';
 
 export interface TestnetOptions {
   nodes: number;
@@ -203,12 +204,26 @@ export async function checkNode<T extends { nodeId: string }>(n: TestnetNode, ti
   if (!isAlive(n)) return { health: 'exited' };
   let info: T;
   try {
-    info = await rpcCall<T>(n.rpc, 'getInfo', [], timeoutMs);
+    info = await rpcCall<T>(await authedUrl(n), 'getInfo', [], timeoutMs);
   } catch {
     return { health: isAlive(n) ? 'no-answer' : 'exited' };
   }
   if (info.nodeId !== n.nodeId) return { health: 'foreign', info };
   return { health: isAlive(n) ? 'ok' : 'exited', info };
+}
+
+/**
+ * The node's RPC URL, with the credentials from its datadir's .cookie when it has one (a node whose RPC
+ * listens beyond loopback), so the launcher talks to such nodes as the wallet does with --rpc-cookie.
+ */
+export async function authedUrl(n: Pick<TestnetNode, 'rpc' | 'datadir'>): Promise<string> {
+  const cookie = await readCookie(n.datadir).catch(() => undefined);
+  if (!cookie) return n.rpc;
+  const u = new URL(n.rpc);
+  const colon = cookie.indexOf(':');
+  u.username = encodeURIComponent(cookie.slice(0, colon));
+  u.password = encodeURIComponent(cookie.slice(colon + 1));
+  return u.toString();
 }
 
 async function waitForRpc(n: TestnetNode, timeoutMs = 30_000): Promise<void> {

@@ -19,6 +19,9 @@ import { Tx } from '../../node/core/tx.js';
 import { makeMethods } from '../../node/rpc/methods.js';
 import { METHOD_HELP } from '../../node/rpc/help.js';
 import { COOKIE_FILE, rpcAccessFor } from '../../node/rpc/cookie.js';
+import { rpcCall } from '../../node/rpc/client.js';
+import { RpcError } from '../../node/rpc/errors.js';
+import { authedUrl } from '../../node/testnet/launcher.js';
 import { MAX_BATCH, RpcServer, makeAccessPolicy } from '../../node/rpc/server.js';
 import { verifyFast } from '../../node/verify/fast-verifier.js';
 import { SigCache } from '../../node/verify/sig-cache.js';
@@ -161,6 +164,11 @@ test('beyond loopback a cookie in the datadir is required (bitcoind style); on l
   const good = await post(port, INFO, { ...JSON_CT, ...host, authorization: 'Basic ' + Buffer.from(cookie).toString('base64') });
   assert.equal(good.status, 200);
   assert.equal(good.json.result.chainId, params.chainId);
+
+  // The testnet launcher and the node's own client pick the cookie up from the datadir.
+  const url = `http://127.0.0.1:${port}`;
+  await assert.rejects(rpcCall(url, 'getInfo'), (e: unknown) => e instanceof RpcError && e.data?.reason === 'auth-required');
+  assert.equal((await rpcCall<{ chainId: number }>(await authedUrl({ rpc: url, datadir: tmpPath }), 'getInfo')).chainId, params.chainId);
 });
 
 test('a 100-call batch of the heaviest calls finishes within 1 s and never holds the event loop', async () => {
