@@ -184,7 +184,7 @@ export async function send(
     if (acct.balance < amount + fee)
       throw new WalletError(
         'INSUFFICIENT_FUNDS',
-        `insufficient funds: ${key.address} has ${formatAmount(acct.balance)}, needs ${formatAmount(amount + fee)} (amount ${formatAmount(amount)} + fee ${formatAmount(fee)})`,
+        `insufficient funds: ${key.address} has ${formatAmount(acct.balance)} coins, needs ${formatAmount(amount + fee)} coins (amount ${formatAmount(amount)} + fee ${formatAmount(fee)})`,
       );
     const signed = buildTransfer({ chainId, privateKey, to: opts.to, amount, fee, nonce: acct.pendingNonce });
     let res: { id?: unknown };

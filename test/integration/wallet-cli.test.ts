@@ -400,7 +400,7 @@ describe('minichain-wallet against the CONTRACT STUB', () => {
     const dir = await walletWithDev0();
     stub.accounts.set(dev0.address, { balance: 100_000_000n, nonce: 0n, pendingNonce: 0n });
     const r = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'send', dev1.address, '1']);
-    assertError(r, 6, /insufficient funds: .* has 1, needs 1\.00001 \(amount 1 \+ fee 0\.00001\)/);
+    assertError(r, 6, /insufficient funds: .* has 1 coins, needs 1\.00001 coins \(amount 1 \+ fee 0\.00001\)/);
     assert.deepEqual(stub.received, []);
   });
 
