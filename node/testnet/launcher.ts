@@ -114,7 +114,11 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
   const nodes: TestnetNode[] = [];
   const testnet = new Testnet(dir, nodes, accountsFor(params));
   try {
+    const seedCount = Math.min(3, opts.nodes);
     for (let i = 0; i < opts.nodes; i++) {
+      // The seeds first: a node dialling seeds that do not listen yet would wait a whole refresh
+      // interval (10 s) to retry, and a block mined meanwhile would reach nobody.
+      if (i === seedCount) await Promise.all(nodes.map((n) => waitForRpc(n)));
       const port = basePort + i;
       const rpcPort = rpcBasePort + i;
       const datadir = join(dir, `node${i + 1}`);
@@ -132,7 +136,7 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
       const command = [process.execPath, ...args];
       nodes.push({ index: i + 1, p2p: `ws://127.0.0.1:${port}`, rpc: `http://127.0.0.1:${rpcPort}`, pid: child.pid!, datadir, miner, nodeId, command, process: child });
     }
-    await Promise.all(nodes.map((n) => waitForRpc(n)));
+    await Promise.all(nodes.slice(seedCount).map((n) => waitForRpc(n)));
     await writeFile(join(dir, 'nodes.json'), JSON.stringify(nodes.map(nodeRecord), null, 2) + '\n');
     await writeFile(join(dir, 'accounts.json'), JSON.stringify(testnet.accounts, null, 2) + '\n', { mode: 0o600 });
     return testnet;
