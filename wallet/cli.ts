@@ -111,12 +111,13 @@ program
 program
   .command('import')
   .description('store an existing private key (64 hex characters), encrypted; read from a hidden prompt, --stdin or --file, never from the arguments')
-  .argument('[refused]', 'not accepted: a key in the arguments is visible to other users and kept in shell history')
+  .allowExcessArguments()
   .option('--stdin', 'read the key from standard input (e.g. echo <key> | minichain-wallet import --stdin)')
   .option('--file <path>', 'read the key from a file')
   .option('--name <name>', 'key name (default: key1, key2, …)')
-  .action(async (refused: string | undefined, o: { name?: string; stdin?: boolean; file?: string }, cmd: Command) => {
-    if (refused !== undefined) throw keyInArgumentsError();
+  .action(async (o: { name?: string; stdin?: boolean; file?: string }, cmd: Command) => {
+    // A key in the arguments is readable by every user in /proc/<pid>/cmdline and stays in shell history.
+    if (cmd.args.length > 0) throw keyInArgumentsError();
     const g = globals(cmd);
     const privateKeyHex = await readKeyText({ ...(o.stdin ? { stdin: true } : {}), ...(o.file === undefined ? {} : { file: o.file }) }, { stdin: process.stdin, stderr: process.stderr });
     print(g, await cmds.importKey(context(g), { privateKeyHex, ...(o.name === undefined ? {} : { name: o.name }) }), printKey('imported'));
