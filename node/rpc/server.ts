@@ -36,8 +36,12 @@ export class RpcServer {
   private server: http.Server | undefined;
   port = 0;
 
-  /** Loopback names only, no browser origins, no authentication, until start() or the caller says otherwise. */
-  private readonly access: AccessPolicy;
+  /**
+   * Who may call (Host, Origin, cookie): loopback names only, no browser origins, no authentication unless
+   * the caller says otherwise. Public so that other HTTP endpoints on this port apply the same rules:
+   * `checkAccess(req.headers, server.access)`.
+   */
+  readonly access: AccessPolicy;
 
   constructor(
     private readonly methods: ReadonlyMap<string, RpcHandler>,

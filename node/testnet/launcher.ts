@@ -108,6 +108,8 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
   await checkPortsFree(opts.nodes, basePort, rpcBasePort);
   if (opts.reset) await resetDir(dir, opts.onReset);
   await mkdir(dir, { recursive: true });
+  // A nodes.json from an earlier run would name dead pids until this run is up.
+  await rm(join(dir, 'nodes.json'), { force: true });
   const mainJs = join(packageRoot(), 'dist', 'node', 'main.js');
   const minerSet = pickMiners(opts.nodes, opts.miners);
   const seeds = Array.from({ length: Math.min(3, opts.nodes) }, (_, i) => `ws://127.0.0.1:${basePort + i}`).join(',');
