@@ -138,7 +138,7 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
       const command = [process.execPath, ...args];
       nodes.push({ index: i + 1, p2p: `ws://127.0.0.1:${port}`, rpc: `http://127.0.0.1:${rpcPort}`, pid: child.pid!, datadir, miner, nodeId, command, process: child });
     }
-    await Promise.all(nodes.slice(seedCount).map((n) => waitForRpc(n)));
+    await Promise.all(nodes.map((n) => waitForRpc(n)));
     await writeFile(join(dir, 'nodes.json'), JSON.stringify(nodes.map(nodeRecord), null, 2) + '\n');
     await writeFile(join(dir, 'accounts.json'), JSON.stringify(testnet.accounts, null, 2) + '\n', { mode: 0o600 });
     return testnet;

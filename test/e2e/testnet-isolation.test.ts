@@ -64,6 +64,8 @@ test("two testnets side by side: neither touches the other's chain; a foreign or
   // The "test's" testnet: 1 node mining.
   const mine: Testnet = await startTestnet({ nodes: 1, miners: 1, dir: join(root, 'test'), basePort: 24220, rpcBasePort: 24260, mineDuty: 0.5 }, params);
   cleanups.push(() => mine.stop());
+  // Up means up: when startTestnet returns, every node's own process answers with its own nodeId.
+  for (const n of [...user.nodes, ...mine.nodes]) assert.equal((await checkNode(n)).health, 'ok', `node ${n.index} in ${n.datadir}`);
 
   await waitFor(async () => (await rpcCall<{ height: number }>(mine.nodes[0]!.rpc, 'getInfo')).height >= 3, 60_000, 'the test testnet to mine 3 blocks', 200);
   await waitFor(async () => (await rpcCall<{ peers: number }>(user.nodes[1]!.rpc, 'getInfo')).peers >= 1, 20_000, "the user's nodes to connect", 100);
