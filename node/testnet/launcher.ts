@@ -10,7 +10,7 @@
  * someone else's node for their own.
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import { mkdir, rm, writeFile, open, readdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile, open, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { encodeAddress } from '../core/address.js';
 import { toHex } from '../core/bytes.js';
@@ -112,11 +112,11 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
   await rm(join(dir, 'nodes.json'), { force: true });
   const mainJs = join(packageRoot(), 'dist', 'node', 'main.js');
   const minerSet = pickMiners(opts.nodes, opts.miners);
-  const seeds = Array.from({ length: Math.min(3, opts.nodes) }, (_, i) => `ws://127.0.0.1:${basePort + i}`).join(',');
+  const seedCount = Math.min(3, opts.nodes);
+  const seeds = Array.from({ length: seedCount }, (_, i) => `ws://127.0.0.1:${basePort + i}`).join(',');
   const nodes: TestnetNode[] = [];
   const testnet = new Testnet(dir, nodes, accountsFor(params));
   try {
-    const seedCount = Math.min(3, opts.nodes);
     for (let i = 0; i < opts.nodes; i++) {
       // The seeds first: a node dialling seeds that do not listen yet would wait a whole refresh
       // interval (10 s) to retry, and a block mined meanwhile would reach nobody.
@@ -232,13 +232,23 @@ export async function authedUrl(n: Pick<TestnetNode, 'rpc' | 'datadir'>): Promis
   return u.toString();
 }
 
+/** The last line of a node's log, for a one-line error (a node's own error line is its last). */
+async function lastLine(path: string): Promise<string> {
+  try {
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
+    return (lines[lines.length - 1] ?? '').slice(0, 300);
+  } catch {
+    return 'no log';
+  }
+}
+
 async function waitForRpc(n: TestnetNode, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const log = join(n.datadir, 'node.log');
   while (Date.now() < deadline) {
     const { health } = await checkNode(n);
     if (health === 'ok') return;
-    if (health === 'exited') throw new Error(`node ${n.index} exited with code ${n.process.exitCode ?? n.process.signalCode}; see ${log}`);
+    if (health === 'exited') throw new Error(`node ${n.index} exited with code ${n.process.exitCode ?? n.process.signalCode}: ${await lastLine(log)} (see ${log})`);
     if (health === 'foreign') throw new Error(`another node answers on ${n.rpc} (not node ${n.index}, whose key is in ${n.datadir}); stop it or use --base-port`);
     await new Promise((r) => setTimeout(r, 50));
   }
