@@ -38,7 +38,9 @@ export function nodeRefusal(e: RpcError, what: string, hint = ''): WalletError {
 export async function rawRpc(ctx: WalletContext, opts: { method: string; params: string[] }): Promise<unknown> {
   const params = opts.params.map((p) => {
     try {
-      return JSON.parse(p) as unknown;
+      const v = JSON.parse(p) as unknown;
+      // A long all-digit hash or amount must not lose digits as a JSON number: keep it as text.
+      return typeof v === 'number' && !Number.isSafeInteger(v) && !/^-?\d+\.\d+$/.test(p.trim()) ? p : v;
     } catch {
       return p;
     }
