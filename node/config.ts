@@ -19,6 +19,8 @@ export interface NodeConfig {
   port: number;
   rpcHost: string;
   rpcPort: number;
+  /** Browser origins allowed to call the RPC (--rpc-allow-origin); none by default. */
+  rpcAllowOrigins?: string[];
   seeds: string[];
   mine: boolean;
   minerAddress?: string;

@@ -22,6 +22,7 @@ import { P2PNode } from './p2p/p2p-node.js';
 import { makeMethods } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';
 import { NodeMetrics } from './metrics/node-metrics.js';
+import { removeCookie, rpcAccessFor } from './rpc/cookie.js';
 import { VerifyPool } from './verify/verify-pool.js';
 import { NodeConfig } from './config.js';
 import { packageVersion } from './paths.js';
@@ -87,12 +88,15 @@ export class FullNode {
           peers: () => p2p.peers(),
           syncing: () => p2p.syncing(),
           submitTx: async (tx) => mempool.acceptTx(tx),
+          mining: () => node.miner?.isRunning ?? false,
         }),
         log.child({ mod: 'rpc' }),
+        await rpcAccessFor(config),
         metrics,
       );
       await rpc.start(config.rpcHost, config.rpcPort);
       cleanup.push(() => rpc.stop());
+      cleanup.push(() => removeCookie(config.datadir));
       (node as { rpc: RpcServer }).rpc = rpc;
       chain.on('tip', () => node.miner?.onTipChanged());
       if (config.mine) await node.startMining();
@@ -136,6 +140,7 @@ export class FullNode {
     this.stopping ??= (async () => {
       await this.miner?.stop().catch((e) => this.log.error({ err: e }, 'miner stop failed'));
       await this.rpc?.stop().catch((e) => this.log.error({ err: e }, 'rpc stop failed'));
+      await removeCookie(this.config.datadir).catch((e) => this.log.error({ err: e }, 'removing the RPC cookie failed'));
       await this.p2p.stop().catch((e) => this.log.error({ err: e }, 'p2p stop failed'));
       await this.chain.close().catch((e) => this.log.error({ err: e }, 'chain close failed'));
       await this.pool.close().catch(() => {});

@@ -8,9 +8,8 @@ import { resolve } from 'node:path';
 import { toHex } from './core/bytes.js';
 import { isNodeError } from './core/errors.js';
 import { DEFAULT_P2P_PORT, NodeConfig, RPC_PORT_OFFSET, loadGenesis, loadGenesisSeeds, parseHostPort, parsePort, parseSeeds } from './config.js';
-import { FullNode } from './full-node.js';
-import { createLogger } from './logger.js';
 import { bundledGenesisPath, packageVersion } from './paths.js';
+import { isPortFree } from './port-check.js';
 
 const program = new Command('minichain-node')
   .description('Run a minichain full node: P2P on --port, JSON-RPC on 127.0.0.1:--rpc-port')
@@ -20,7 +19,8 @@ const program = new Command('minichain-node')
   .option('--external-address <host:port>', 'address to announce to peers (default: one several peers agree they see us at)')
   .option('--port <port>', 'P2P port', String(DEFAULT_P2P_PORT))
   .option('--rpc-port <port>', `JSON-RPC port (default: P2P port + ${RPC_PORT_OFFSET})`)
-  .option('--rpc-host <host>', 'JSON-RPC listen address (loopback unless you know why)', '127.0.0.1')
+  .option('--rpc-host <host>', 'JSON-RPC listen address; beyond loopback, clients need the cookie written to <datadir>/.cookie', '127.0.0.1')
+  .option('--rpc-allow-origin <origins>', 'comma-separated browser origins allowed to call the RPC (e.g. http://localhost:3000), or "*"; none by default')
   .option('--seeds <list>', 'comma-separated host:port (IP or DNS name) or ws://host:port seeds, or "none" (default: the seeds of genesis.json, else the hard-coded local seeds)')
   .option('--mine', 'mine blocks', false)
   .option('--miner-address <address>', 'address paid by mined blocks (default: a key kept in the datadir)')
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     port,
     rpcHost: o.rpcHost,
     rpcPort: o.rpcPort !== undefined ? parsePort(o.rpcPort, '--rpc-port') : port + RPC_PORT_OFFSET,
+    ...(o.rpcAllowOrigin ? { rpcAllowOrigins: String(o.rpcAllowOrigin).split(',') } : {}),
     seeds: [],
     mine: o.mine === true,
     minerAddress: o.minerAddress,
@@ -55,6 +56,12 @@ async function main(): Promise<void> {
     refreshIntervalMs: Number(o.refreshInterval),
   };
   if (o.externalAddress !== undefined) config.externalAddress = parseHostPort(o.externalAddress, '--external-address');
+  // Before anything touches the disk: a taken port is one line, and no ./data is left behind.
+  for (const [h, p, opt] of [[config.host, config.port, '--port'], [config.rpcHost, config.rpcPort, '--rpc-port']] as const) {
+    if (!(await isPortFree(p, h))) throw new Error(`${opt === '--port' ? 'P2P' : 'RPC'} port ${p} is already in use on ${h} (another node or testnet?); choose another with ${opt}`);
+  }
+  // Loaded only now, so that --help and option errors answer without loading the node (about 0.2 s).
+  const [{ FullNode }, { createLogger }] = await Promise.all([import('./full-node.js'), import('./logger.js')]);
   const log = createLogger(config.logLevel);
   const params = await loadGenesis(config.genesisPath);
   config.seeds = parseSeeds(o.seeds, await loadGenesisSeeds(config.genesisPath));

@@ -4,18 +4,21 @@
  * print the result (human text, or JSON on stdout with --json), and turn errors into a one-line
  * `error: …` on stderr plus the exit code from wallet/errors.ts. Imports wallet/ and node/core only.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { formatAmount } from '../node/core/amount.js';
+import { keyInArgumentsError, readKeyText } from './key-input.js';
 import * as cmds from './commands.js';
-import { WalletError, exitCodeFor, isExpectedError } from './errors.js';
+import { WalletError, exitCodeFor, isExpectedError, isWalletError } from './errors.js';
 import { KeyInfo, scryptNFromEnv } from './keystore.js';
 import { passwordSource } from './password.js';
 import { DEFAULT_RPC_URL } from './rpc-client.js';
 
 interface GlobalOpts {
   rpc: string;
+  rpcCookie?: string;
   walletDir: string;
   json?: boolean;
 }
@@ -26,7 +29,17 @@ function context(g: GlobalOpts): cmds.WalletContext {
     rpcUrl: g.rpc,
     scryptN: scryptNFromEnv(process.env),
     password: passwordSource(process.env, { stdin: process.stdin, stderr: process.stderr }),
+    ...(g.rpcCookie === undefined ? {} : { rpcAuth: readCookieFile(g.rpcCookie) }),
   };
+}
+
+/** A node's .cookie file: `__cookie__:<hex>` (see node/rpc/cookie.ts). */
+function readCookieFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new WalletError('USAGE', `cannot read the RPC cookie ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); it is <datadir>/.cookie of a node whose RPC listens beyond loopback`);
+  }
 }
 
 function globals(cmd: Command): GlobalOpts {
@@ -52,7 +65,8 @@ function table(rows: [string, string][]): void {
   for (const [k, v] of rows) out(`${k.padEnd(w)}  ${v}`);
 }
 
-const coins = (baseUnits: string) => formatAmount(BigInt(baseUnits));
+/** Base units as a person reads them: "1.5 coins". */
+const coins = (baseUnits: string) => `${formatAmount(BigInt(baseUnits))} coins`;
 
 function printKey(verb: string) {
   return (k: KeyInfo) => out(`key "${k.name}" ${verb}: ${k.address}${k.isDefault ? ' (default)' : ''}`);
@@ -67,7 +81,8 @@ function parseSeconds(text: string): number {
 
 const program = new Command('minichain-wallet')
   .description('Keys, balances and transfers for a minichain node. Keys are encrypted at rest and never leave the wallet.')
-  .option('--rpc <url>', 'node JSON-RPC URL', DEFAULT_RPC_URL)
+  .addOption(new Option('--rpc <address>', 'node JSON-RPC address: host:port or URL').env('MINICHAIN_RPC').default(DEFAULT_RPC_URL))
+  .addOption(new Option('--rpc-cookie <file>', "the node's <datadir>/.cookie, when its RPC listens beyond loopback").env('MINICHAIN_RPC_COOKIE'))
   .addOption(
     new Option('--wallet-dir <dir>', 'directory of encrypted key files')
       .env('MINICHAIN_WALLET_DIR')
@@ -77,9 +92,11 @@ const program = new Command('minichain-wallet')
   .configureHelp({ showGlobalOptions: true })
   .addHelpText(
     'after',
-    '\nEnvironment: MINICHAIN_PASSWORD (else a hidden prompt), MINICHAIN_WALLET_DIR.\n' +
+    '\nAmounts and fees are in coins (1.5 = 150000000 base units); --json gives base units as decimal strings.\n' +
+      'Environment: MINICHAIN_PASSWORD (else a hidden prompt), MINICHAIN_WALLET_DIR, MINICHAIN_RPC, MINICHAIN_RPC_COOKIE.\n' +
       'Exit codes: 1 usage/generic, 2 node unreachable, 3 wrong password, 4 invalid input,\n' +
-      '            5 rejected by node, 6 insufficient funds, 7 not found, 8 confirmation timeout.',
+      '            5 rejected by node, 6 insufficient funds, 7 not found, 8 confirmation timeout,\n' +
+      '            9 node refused access (authentication, Host or Origin).',
   );
 
 program
@@ -93,12 +110,17 @@ program
 
 program
   .command('import')
-  .description('store an existing private key, encrypted')
-  .argument('<privateKeyHex>', '32-byte private key as 64 hex characters')
+  .description('store an existing private key (64 hex characters), encrypted; read from a hidden prompt, --stdin or --file, never from the arguments')
+  .allowExcessArguments()
+  .option('--stdin', 'read the key from standard input (e.g. echo <key> | minichain-wallet import --stdin)')
+  .option('--file <path>', 'read the key from a file')
   .option('--name <name>', 'key name (default: key1, key2, …)')
-  .action(async (privateKeyHex: string, o: { name?: string }, cmd: Command) => {
+  .action(async (o: { name?: string; stdin?: boolean; file?: string }, cmd: Command) => {
+    // A key in the arguments is readable by every user in /proc/<pid>/cmdline and stays in shell history.
+    if (cmd.args.length > 0) throw keyInArgumentsError();
     const g = globals(cmd);
-    print(g, await cmds.importKey(context(g), { privateKeyHex, ...o }), printKey('imported'));
+    const privateKeyHex = await readKeyText({ ...(o.stdin ? { stdin: true } : {}), ...(o.file === undefined ? {} : { file: o.file }) }, { stdin: process.stdin, stderr: process.stderr });
+    print(g, await cmds.importKey(context(g), { privateKeyHex, ...(o.name === undefined ? {} : { name: o.name }) }), printKey('imported'));
   });
 
 program
@@ -131,7 +153,7 @@ program
     print(g, await cmds.getBalance(context(g), address === undefined ? {} : { address }), (b) =>
       table([
         ['address', b.address],
-        ['balance', b.balanceCoins],
+        ['balance', `${b.balanceCoins} coins`],
         ['nonce', b.nonce === b.pendingNonce ? b.nonce : `${b.nonce} (pending ${b.pendingNonce})`],
       ]),
     );
@@ -155,7 +177,8 @@ program
     if (!g.json) out(sent.id);
     const onProgress = g.json ? undefined : note;
     const done = await cmds.waitForConfirmation(ctx, { id: sent.id, timeoutMs, ...(onProgress ? { onProgress } : {}) });
-    print(g, { ...sent, status: done.status, height: done.height }, (d) => out(`confirmed at height ${d.height ?? '?'}`));
+    const confirmed = { status: done.status, height: done.height, blockHash: done.blockHash, confirmations: done.confirmations };
+    print(g, { ...sent, ...confirmed }, (d) => out(`confirmed at height ${d.height ?? '?'}${d.blockHash ? ` in block ${d.blockHash}` : ''}`));
   });
 
 program
@@ -169,6 +192,7 @@ program
       table([
         ['id', t.id],
         ['status', t.status + where],
+        ...(t.blockHash ? ([['block', t.blockHash]] as [string, string][]) : []),
         ['from', t.tx.from],
         ['to', t.tx.to],
         ['amount', coins(t.tx.amount)],
@@ -192,9 +216,21 @@ program
     });
   });
 
+program
+  .command('rpc')
+  .description('call any JSON-RPC method and print its JSON result, like bitcoin-cli / cast rpc ("rpc help" lists the methods)')
+  .argument('<method>', 'method name, e.g. getInfo')
+  .argument('[params...]', 'parameters, each read as JSON when it parses (1, true, "[1,2]"), else as a string')
+  .action(async (method: string, params: string[], _o: unknown, cmd: Command) => {
+    const g = globals(cmd);
+    out(JSON.stringify(await cmds.rawRpc(context(g), { method, params }), null, 2));
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   // Expected failures are one line; anything else is a bug and keeps its stack for the report.
-  const text = isExpectedError(e) ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+  let text = isExpectedError(e) ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+  if (isWalletError(e, 'NODE_UNREACHABLE'))
+    text += '; is a node running there? Point the wallet at another with --rpc host:port or MINICHAIN_RPC (npm run testnet prints each node\'s RPC address)';
   process.stderr.write(`error: ${text}\n`);
   process.exitCode = exitCodeFor(e);
 });

@@ -15,6 +15,9 @@ import { WalletError } from './errors.js';
 import { KeyInfo, Keystore, isValidKeyName } from './keystore.js';
 import { PasswordSource } from './password.js';
 import { RpcClient, RpcError } from './rpc-client.js';
+import { miningHint, nodeRefusal, reasonAndDetail, rpcClientFor } from './rpc-commands.js';
+
+export { rawRpc, miningHint, reasonAndDetail } from './rpc-commands.js';
 
 export interface WalletContext {
   walletDir: string;
@@ -23,6 +26,8 @@ export interface WalletContext {
   /** scrypt cost for new keys; the production default when absent. */
   scryptN?: number;
   rpcTimeoutMs?: number;
+  /** `user:password` for a node that requires authentication (the contents of its .cookie file). */
+  rpcAuth?: string;
 }
 
 export interface BalanceView {
@@ -50,6 +55,7 @@ export interface TxView {
   id: string;
   status: 'pending' | 'confirmed';
   height?: number;
+  blockHash?: string;
   confirmations?: number;
   tx: { from: string; to: string; amount: string; fee: string; nonce: string };
 }
@@ -62,6 +68,8 @@ export interface HistoryEntry {
   amount: string;
   fee: string;
   nonce: string;
+  blockHash?: string;
+  confirmations?: number;
 }
 
 export const DEFAULT_WAIT_MS = 60_000;
@@ -72,9 +80,7 @@ function keystore(ctx: WalletContext): Keystore {
   return new Keystore(ctx.walletDir, ctx.scryptN === undefined ? {} : { scryptN: ctx.scryptN });
 }
 
-function client(ctx: WalletContext): RpcClient {
-  return ctx.rpcTimeoutMs === undefined ? new RpcClient(ctx.rpcUrl) : new RpcClient(ctx.rpcUrl, { timeoutMs: ctx.rpcTimeoutMs });
-}
+const client = rpcClientFor;
 
 async function newPassword(ctx: WalletContext, name: string): Promise<string> {
   const pw = await ctx.password({ prompt: `new password for "${name}": `, confirm: true });
@@ -131,8 +137,12 @@ async function resolveAddress(ctx: WalletContext, arg?: string): Promise<string>
   const ks = keystore(ctx);
   if (arg === undefined) return (await ks.resolve()).address;
   if (isValidKeyName(arg)) {
-    const k = (await ks.list()).find((x) => x.name === arg);
+    const keys = await ks.list();
+    const k = keys.find((x) => x.name === arg);
     if (k) return k.address;
+    // A key name that is not in this wallet (and no address): say so, not "bad address".
+    if (!looksLikeAddress(arg))
+      throw new WalletError('NOT_FOUND', `no key named "${arg}" in ${ctx.walletDir}${keys.length ? ` (keys: ${keys.map((x) => x.name).join(', ')})` : ''}, and it is not an address`);
   }
   decodeAddress(arg);
   return arg;
@@ -174,7 +184,7 @@ export async function send(
     if (acct.balance < amount + fee)
       throw new WalletError(
         'INSUFFICIENT_FUNDS',
-        `insufficient funds: ${key.address} has ${formatAmount(acct.balance)}, needs ${formatAmount(amount + fee)} (amount ${formatAmount(amount)} + fee ${formatAmount(fee)})`,
+        `insufficient funds: ${key.address} has ${formatAmount(acct.balance)} coins, needs ${formatAmount(amount + fee)} coins (amount ${formatAmount(amount)} + fee ${formatAmount(fee)})`,
       );
     const signed = buildTransfer({ chainId, privateKey, to: opts.to, amount, fee, nonce: acct.pendingNonce });
     let res: { id?: unknown };
@@ -191,18 +201,22 @@ export async function send(
   }
 }
 
+/** Bech32m addresses start with the human-readable part and "1" (mc1…). */
+function looksLikeAddress(s: string): boolean {
+  return /^[a-z]{1,10}1[02-9ac-hj-np-z]{6,}$/i.test(s);
+}
+
 function mapRejection(e: unknown): unknown {
   if (!(e instanceof RpcError)) return e;
   if (e.reason === 'insufficient-balance')
-    return new WalletError('INSUFFICIENT_FUNDS', `insufficient funds: node rejected the transaction (insufficient-balance: ${e.message})`, { cause: e, reason: e.reason });
-  return nodeRefusal(e, 'node rejected the transaction');
+    return new WalletError('INSUFFICIENT_FUNDS', `insufficient funds: node rejected the transaction: ${reasonAndDetail(e)}`, { cause: e, reason: e.reason });
+  const hint = e.reason === 'tx-fee-too-low' || e.reason === 'txn-replacement-fee-too-low' ? '; pass a higher --fee (in coins)' : '';
+  return nodeRefusal(e, 'node rejected the transaction', hint);
 }
 
-function nodeRefusal(e: RpcError, what: string): WalletError {
-  const reason = e.reason ?? `code ${e.code}`;
-  const detail = e.message && e.message !== e.reason ? `: ${e.message}` : '';
-  return new WalletError('REJECTED', `${what} (${reason}${detail})`, { cause: e, ...(e.reason ? { reason: e.reason } : {}) });
-}
+
+
+
 
 /**
  * Looks a transaction up by id.
@@ -226,6 +240,7 @@ export async function waitForConfirmation(
   const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   const start = Date.now();
+  let hinted = false;
   for (;;) {
     let view: TxView;
     try {
@@ -237,8 +252,15 @@ export async function waitForConfirmation(
     }
     if (view.status === 'confirmed') return view;
     const elapsed = Date.now() - start;
-    if (elapsed >= timeoutMs)
-      throw new WalletError('WAIT_TIMEOUT', `transaction ${id} still pending after ${Math.round(timeoutMs / 1000)} s; it may confirm later`);
+    if (elapsed >= timeoutMs) {
+      const hint = await miningHint(ctx);
+      throw new WalletError('WAIT_TIMEOUT', `transaction ${id} still pending after ${Math.round(timeoutMs / 1000)} s; it may confirm later${hint ? `; ${hint}` : ''}`);
+    }
+    if (!hinted && elapsed >= 3000 && opts.onProgress) {
+      hinted = true;
+      const hint = await miningHint(ctx);
+      if (hint) opts.onProgress(hint);
+    }
     opts.onProgress?.(`waiting for confirmation of ${id} (${Math.floor(elapsed / 1000)} s)`);
     await sleep(Math.min(pollMs, timeoutMs - elapsed));
   }
@@ -264,6 +286,8 @@ export async function getHistory(ctx: WalletContext, opts: { address?: string; l
     amount: decimal(rpc, r?.amount, 'amount').toString(),
     fee: decimal(rpc, r?.fee, 'fee').toString(),
     nonce: decimal(rpc, r?.nonce, 'nonce').toString(),
+    ...(r?.blockHash === undefined ? {} : { blockHash: str(rpc, r.blockHash, 'blockHash') }),
+    ...(r?.confirmations === undefined ? {} : { confirmations: int(rpc, r.confirmations, 'confirmations') }),
   }));
 }
 
@@ -337,6 +361,7 @@ async function fetchTx(rpc: RpcClient, id: string): Promise<TxView> {
     },
   };
   if (r.height !== undefined) view.height = int(rpc, r.height, 'height');
+  if (r.blockHash !== undefined) view.blockHash = str(rpc, r.blockHash, 'blockHash');
   if (r.confirmations !== undefined) view.confirmations = int(rpc, r.confirmations, 'confirmations');
   return view;
 }

@@ -13,6 +13,7 @@
  *   6  insufficient funds (checked locally, or the node's 'insufficient-balance' reason)
  *   7  not found: unknown transaction id, unknown key name, empty wallet
  *   8  timed out waiting for a confirmation (the transaction may still confirm later)
+ *   9  the node refused access: authentication needed or wrong (--rpc-cookie), or a refused Host/Origin
  */
 import { NodeError } from '../node/core/errors.js';
 
@@ -26,7 +27,8 @@ export type WalletErrorCode =
   | 'REJECTED'
   | 'INSUFFICIENT_FUNDS'
   | 'NOT_FOUND'
-  | 'WAIT_TIMEOUT';
+  | 'WAIT_TIMEOUT'
+  | 'ACCESS_DENIED';
 
 export const EXIT_CODES: Readonly<Record<WalletErrorCode, number>> = Object.freeze({
   USAGE: 1,
@@ -39,6 +41,7 @@ export const EXIT_CODES: Readonly<Record<WalletErrorCode, number>> = Object.free
   INSUFFICIENT_FUNDS: 6,
   NOT_FOUND: 7,
   WAIT_TIMEOUT: 8,
+  ACCESS_DENIED: 9,
 });
 
 export const EXIT_GENERIC = 1;

@@ -5,6 +5,25 @@
 import { WalletError } from './errors.js';
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8001';
+
+/**
+ * `127.0.0.1:8001`, `localhost:8001`, `[::1]:8001` or a URL `http://host:port[/path]` -> a URL string.
+ * @throws WalletError INVALID_INPUT saying which forms are accepted
+ */
+export function normalizeRpcUrl(text: string): string {
+  const t = text.trim();
+  const form = 'expected host:port (e.g. 127.0.0.1:8001) or a URL (e.g. http://127.0.0.1:8001)';
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `http://${t}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw new WalletError('INVALID_INPUT', `invalid RPC address "${text}": ${form}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new WalletError('INVALID_INPUT', `invalid RPC address "${text}": must be http:// or https://; ${form}`);
+  if (!u.hostname) throw new WalletError('INVALID_INPUT', `invalid RPC address "${text}": ${form}`);
+  return withScheme;
+}
 export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
 
 /** A JSON-RPC error answer: the node understood the call and refused it. */
@@ -43,17 +62,19 @@ export class RpcClient {
   private readonly timeoutMs: number;
   private nextId = 1;
 
-  /** @throws WalletError INVALID_INPUT when `url` is not an http(s) URL. */
-  constructor(url: string, opts: { timeoutMs?: number } = {}) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new WalletError('INVALID_INPUT', `invalid RPC URL "${url}"`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-      throw new WalletError('INVALID_INPUT', `invalid RPC URL "${url}": must be http:// or https://`);
-    this.url = url;
+  private readonly authorization: string | undefined;
+
+  /**
+   * `auth` is `user:password` (the node's cookie file holds exactly that); credentials in the URL work too.
+   * @throws WalletError INVALID_INPUT when `url` is not host:port or an http(s) URL.
+   */
+  constructor(url: string, opts: { timeoutMs?: number; auth?: string } = {}) {
+    const parsed = new URL(normalizeRpcUrl(url));
+    const auth = opts.auth ?? (parsed.username ? `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}` : undefined);
+    this.authorization = auth === undefined ? undefined : 'Basic ' + Buffer.from(auth, 'utf8').toString('base64');
+    parsed.username = '';
+    parsed.password = '';
+    this.url = parsed.toString().replace(/\/$/, '');
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
   }
 
@@ -70,7 +91,7 @@ export class RpcClient {
     try {
       res = await fetch(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(this.authorization ? { authorization: this.authorization } : {}) },
         body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -78,6 +99,7 @@ export class RpcClient {
     } catch (e) {
       throw new NodeUnreachableError(this.url, describeFetchFailure(e, this.timeoutMs), e);
     }
+    if (res.status === 401 || res.status === 403) throw accessDenied(this.url, res.status, text, this.authorization !== undefined);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -100,6 +122,26 @@ export class RpcClient {
   badResponse(detail: string): WalletError {
     return new WalletError('BAD_RESPONSE', `unexpected answer from node at ${this.url} (${detail})`);
   }
+}
+
+/** The node answered 401/403: say why, and what to do about it. */
+function accessDenied(url: string, status: number, text: string, sentAuth: boolean): WalletError {
+  let reason = '';
+  let message = '';
+  try {
+    const err = (JSON.parse(text) as { error?: { message?: unknown; data?: { reason?: unknown } } }).error;
+    reason = typeof err?.data?.reason === 'string' ? err.data.reason : '';
+    message = typeof err?.message === 'string' ? err.message : '';
+  } catch {
+    // not JSON: the status says enough
+  }
+  const hint =
+    status === 401
+      ? sentAuth
+        ? 'the credentials were refused; the cookie changes each time the node starts: read <datadir>/.cookie again'
+        : 'pass --rpc-cookie <datadir>/.cookie (or MINICHAIN_RPC_COOKIE)'
+      : 'use the address the node listens on, e.g. --rpc 127.0.0.1:<rpc-port>';
+  return new WalletError('ACCESS_DENIED', `node at ${url} refused access (${reason || `HTTP ${status}`}${message ? `: ${message}` : ''}); ${hint}`, reason ? { reason } : undefined);
 }
 
 /** A short cause for the user: the socket error code (ECONNREFUSED, ENOTFOUND, …) or the timeout. */

@@ -8,6 +8,7 @@
  * Sees the chain only through MempoolChainView (no import of chain.ts: the chain signals tip moves by
  * calling onTipChanged). No storage, no network, no clock.
  */
+import { formatCoins } from '../core/amount.js';
 import { EventEmitter } from 'node:events';
 import { Block } from '../core/block.js';
 import { toHex } from '../core/bytes.js';
@@ -194,7 +195,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     const at = run.start + Number(tx.nonce - acct.nonce);
     const replaced = slot.value === 'replace' ? pending[at]! : undefined;
     if (replaced && !isReplacementAllowed(replaced.tx, tx, this.chain.params.minFee))
-      return reject('policy', 'txn-replacement-fee-too-low', `pending fee ${replaced.tx.fee}, need >= ${replaced.tx.fee + (this.chain.params.minFee > 0n ? this.chain.params.minFee : 1n)}, got ${tx.fee}`);
+      return reject('policy', 'txn-replacement-fee-too-low', `pending fee ${formatCoins(replaced.tx.fee)}, need >= ${formatCoins(replaced.tx.fee + (this.chain.params.minFee > 0n ? this.chain.params.minFee : 1n))}, got ${formatCoins(tx.fee)}`);
     const funded = checkFunding(pending, run, at, e.cost, acct.balance);
     if (!funded.ok) return funded;
     const victims = this.pickVictims(this.byId.size + (replaced ? 0 : 1), this.totalBytes + e.size - (replaced?.size ?? 0), e);

@@ -4,6 +4,7 @@
  * can make this node store and decide which transactions a miner here prefers. Pure: imports only
  * core verdicts, no I/O, no clock.
  */
+import { formatCoins } from '../core/amount.js';
 import { Verdict, ok, reject } from '../core/verdict.js';
 
 /**
@@ -101,10 +102,10 @@ export function contiguousRun(chain: readonly PendingTx[], accountNonce: bigint)
  * fundable: dropping them instead would let a sender clear its own chain for the price of one fee bump.
  */
 export function checkFunding(chain: readonly PendingTx[], run: Run, at: number, cost: bigint, balance: bigint): Verdict {
-  if (balance < cost) return reject('consensus', 'insufficient-balance', `balance ${balance}, needs ${cost}`);
+  if (balance < cost) return reject('consensus', 'insufficient-balance', `balance ${formatCoins(balance)}, needs ${formatCoins(cost)}`);
   let total = cost;
   for (let i = run.start; i < at; i++) total += chain[i]!.cost;
-  if (balance < total) return reject('policy', 'insufficient-balance', `balance ${balance}, with earlier pending spends needs ${total}`);
+  if (balance < total) return reject('policy', 'insufficient-balance', `balance ${formatCoins(balance)}, with earlier pending spends needs ${formatCoins(total)}`);
   for (let i = at + 1; i < run.start + run.length; i++) total += chain[i]!.cost;
   if (balance < total) return reject('policy', 'insufficient-balance', 'replacement leaves later pending transactions unfundable');
   return ok();

@@ -47,3 +47,8 @@ export function parseBaseUnits(text: string, what = 'amount'): bigint {
   if (v > MAX_MONEY) throw new NodeError('INVALID_ARGUMENT', `"${what}" above the maximum supply`);
   return v;
 }
+
+/** Base units as a person reads them, with the unit: 100000n -> "0.001 coins". */
+export function formatCoins(v: bigint): string {
+  return `${formatAmount(v)} coins`;
+}

@@ -5,7 +5,7 @@
 import { Verdict, ok, reject } from './verdict.js';
 import { Tx, txSender, txSigningHash } from './tx.js';
 import { SignatureVerifier, isLowS, isValidScalarPair } from './keys.js';
-import { MAX_MONEY, isMoneyRange } from './amount.js';
+import { MAX_MONEY, formatCoins, isMoneyRange } from './amount.js';
 import { StateOverlay, StateView } from './state-view.js';
 
 export interface TxRuleParams {
@@ -33,7 +33,7 @@ export function checkTxSignature(tx: Tx, verifier: SignatureVerifier, signingHas
 
 /** Policy, not consensus: a block may carry a cheaper transaction, the mempool will not. */
 export function checkTxFee(tx: Tx, params: Pick<TxRuleParams, 'minFee'>): Verdict {
-  if (tx.fee < params.minFee) return reject('policy', 'tx-fee-too-low', `minimum ${params.minFee}, got ${tx.fee}`);
+  if (tx.fee < params.minFee) return reject('policy', 'tx-fee-too-low', `minimum fee ${formatCoins(params.minFee)}, got ${formatCoins(tx.fee)}`);
   return ok();
 }
 
@@ -43,7 +43,7 @@ export function checkTxAgainstState(tx: Tx, view: StateView, sender = txSender(t
   if (tx.nonce < acct.nonce) return reject('consensus', 'tx-nonce-too-low', `account nonce ${acct.nonce}, got ${tx.nonce}`);
   if (tx.nonce > acct.nonce) return reject('consensus', 'tx-nonce-too-high', `account nonce ${acct.nonce}, got ${tx.nonce}`);
   if (acct.balance < tx.amount + tx.fee)
-    return reject('consensus', 'insufficient-balance', `balance ${acct.balance}, needs ${tx.amount + tx.fee}`);
+    return reject('consensus', 'insufficient-balance', `balance ${formatCoins(acct.balance)}, needs ${formatCoins(tx.amount + tx.fee)}`);
   return ok();
 }
 

@@ -177,7 +177,7 @@ export class Miner extends EventEmitter<MinerEvents> {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./mine-worker.js', import.meta.url));
+    const w = new Worker(new URL('./mine-worker.js', import.meta.url), { execArgv: [] }); // clean flags: see verify-pool.ts
     w.on('message', (r: SliceResult) => {
       const p = this.pending;
       if (p?.id !== r.id) return;

@@ -7,12 +7,21 @@ import { RpcError } from './errors.js';
 
 let nextId = 1;
 
+/**
+ * Credentials may ride in the URL (`http://__cookie__:secret@127.0.0.1:8001`, as nodes.json writes
+ * for a node with an RPC cookie): they are moved to an Authorization header, which fetch requires.
+ */
 export async function rpcCall<T = unknown>(url: string, method: string, params: unknown[] = [], timeoutMs = 5000): Promise<T> {
   let res: Response;
+  const u = new URL(url);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (u.username) headers.authorization = 'Basic ' + Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
   try {
-    res = await fetch(url, {
+    res = await fetch(u, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
       signal: AbortSignal.timeout(timeoutMs),
     });

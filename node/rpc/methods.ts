@@ -10,6 +10,7 @@ import { decodeTx, Tx, txSender } from '../core/tx.js';
 import { Verdict } from '../core/verdict.js';
 import { blockToJson, txToJson } from './format.js';
 import { RPC_REJECTED, RpcError, invalidParams, notFound } from './errors.js';
+import { METHOD_HELP } from './help.js';
 import { RpcHandler } from './server.js';
 
 export interface PeerSummary {
@@ -29,6 +30,10 @@ export interface RpcContext {
   syncing(): boolean;
   /** Admits to the mempool and relays to peers. */
   submitTx(tx: Tx): Promise<Verdict<{ idHex: string }>>;
+  /** Is this node's miner running? (absent: not a mining node) */
+  mining?(): boolean;
+  /** Wall clock in ms, for the tip's age (Date.now when absent). */
+  now?(): number;
 }
 
 const MAX_HISTORY = 1000;
@@ -63,7 +68,17 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
     nodeId: ctx.nodeId,
     version: ctx.version,
     syncing: ctx.syncing(),
+    mining: ctx.mining?.() ?? false,
+    lastBlockTime: chain.tip.timestamp,
+    lastBlockAgeSec: Math.max(0, Math.floor(((ctx.now?.() ?? Date.now()) - chain.tip.timestamp) / 1000)),
   }));
+
+  m.set('help', ([method]) => {
+    if (method === undefined || method === null) return METHOD_HELP;
+    const h = METHOD_HELP.find((x) => x.method === method);
+    if (!h) throw notFound('method-not-found', `no such method: ${String(method)}; call help without parameters for the list`);
+    return h;
+  });
 
   m.set('getBlockHash', ([height]) => {
     if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 0) throw invalidParams('bad-height', '"height" must be a non-negative integer');
@@ -139,11 +154,14 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > MAX_HISTORY) throw invalidParams('bad-limit', `"limit" must be an integer in 1..${MAX_HISTORY}`);
     const entries = await chain.getHistory(a, n);
     const out = [];
+    // Entries often share a block: decode each block once per call.
+    const blocks = new Map<number, Awaited<ReturnType<Chain['getBlock']>>>();
     for (const e of entries) {
       const hash = chain.mainHashAt(e.height);
-      const block = hash && (await chain.getBlock(hash));
+      if (hash && !blocks.has(e.height)) blocks.set(e.height, await chain.getBlock(hash));
+      const block = blocks.get(e.height);
       const tx = block?.txs[e.position];
-      if (tx) out.push({ ...txToJson(tx, e.id), height: e.height, confirmations: chain.height - e.height + 1 });
+      if (tx) out.push({ ...txToJson(tx, e.id), height: e.height, blockHash: toHex(hash!), confirmations: chain.height - e.height + 1 });
     }
     return out;
   });

@@ -1,14 +1,27 @@
 /**
  * JSON-RPC 2.0 over HTTP POST: the envelope only (parse, validate, dispatch, errors, limits).
- * Binds to loopback by default; bodies are capped; batches are bounded. Methods live in methods.ts.
+ * Binds to loopback by default; bodies are capped; batches are bounded in count and in time. Every
+ * request first passes checkAccess (Host, Origin, cookie; see access.ts) and must be application/json,
+ * so a web page cannot post to the node. Methods live in methods.ts.
  */
 import http from 'node:http';
 import { NodeError } from '../core/errors.js';
 import { Log, silentLog } from '../log.js';
+import { AccessPolicy, checkAccess, isJsonContentType, isOriginAllowed, makeAccessPolicy } from './access.js';
 import { RPC_INTERNAL_ERROR, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR, RpcError } from './errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BATCH = 100;
+/**
+ * A batch stops starting new calls once it has run this long; the calls left over get error
+ * RPC_LIMIT_EXCEEDED (reason `batch-time-limit`) and can be resent. Between calls the event loop
+ * runs, so P2P and other requests are served while a batch works.
+ */
+export const MAX_BATCH_MS = 250;
+export const RPC_LIMIT_EXCEEDED = -32005;
+
+export { checkAccess, makeAccessPolicy, isJsonContentType };
+export type { AccessPolicy };
 
 export type RpcHandler = (params: unknown[]) => Promise<unknown> | unknown;
 
@@ -29,11 +42,21 @@ export class RpcServer {
   private server: http.Server | undefined;
   port = 0;
 
+  /**
+   * Who may call (Host, Origin, cookie): loopback names only, no browser origins, no authentication unless
+   * the caller says otherwise. Public so that other HTTP endpoints on this port apply the same rules:
+   * `checkAccess(req.headers, server.access)`.
+   */
+  readonly access: AccessPolicy;
+
   constructor(
     private readonly methods: ReadonlyMap<string, RpcHandler>,
     private readonly log: Log = silentLog,
+    access?: AccessPolicy,
     private readonly metrics?: MetricsEndpoint,
-  ) {}
+  ) {
+    this.access = access ?? makeAccessPolicy({ bindHost: '127.0.0.1' });
+  }
 
   /** @throws NodeError CONFIG_ERROR when the port is taken. */
   async start(host: string, port: number): Promise<number> {
@@ -66,7 +89,21 @@ export class RpcServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    // Prometheus scrape (must pass the same Host/Origin checks as JSON-RPC once those exist).
+    const access = checkAccess(req.headers, this.access);
+    if (!access.ok) {
+      const headers: http.OutgoingHttpHeaders = access.status === 401 ? { 'www-authenticate': 'Basic realm="minichain"' } : {};
+      send(res, access.status, errorReply(null, RPC_INVALID_REQUEST, access.message, { reason: access.reason }), headers);
+      req.resume();
+      return;
+    }
+    const origin = req.headers.origin;
+    const cors: http.OutgoingHttpHeaders = origin !== undefined && isOriginAllowed(this.access, origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+    if (req.method === 'OPTIONS' && origin !== undefined) {
+      // CORS preflight of an allowed origin (checkAccess already refused the others).
+      res.writeHead(204, { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type, authorization', 'access-control-max-age': '600' }).end();
+      return;
+    }
+    // Prometheus scrape: after the same Host/Origin/cookie checks as JSON-RPC.
     if (this.metrics && (req.method === 'GET' || req.method === 'HEAD') && req.url?.split('?')[0] === '/metrics') {
       await this.serveMetrics(this.metrics, req, res);
       return;
@@ -75,11 +112,16 @@ export class RpcServer {
       res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('minichain JSON-RPC: use POST\n');
       return;
     }
+    if (!isJsonContentType(req.headers['content-type'])) {
+      send(res, 415, errorReply(null, RPC_INVALID_REQUEST, `Content-Type must be application/json, got ${req.headers['content-type'] ?? 'none'}`, { reason: 'bad-content-type' }), cors);
+      req.resume();
+      return;
+    }
     let body: string;
     try {
       body = await readBody(req, MAX_BODY_BYTES);
     } catch {
-      send(res, 413, errorReply(null, RPC_INVALID_REQUEST, `request body over ${MAX_BODY_BYTES} bytes`));
+      send(res, 413, errorReply(null, RPC_INVALID_REQUEST, `request body over ${MAX_BODY_BYTES} bytes`), cors);
       req.destroy();
       return;
     }
@@ -87,26 +129,29 @@ export class RpcServer {
     try {
       parsed = JSON.parse(body);
     } catch {
-      send(res, 200, errorReply(null, RPC_PARSE_ERROR, 'parse error: body is not valid JSON'));
+      send(res, 200, errorReply(null, RPC_PARSE_ERROR, 'parse error: body is not valid JSON'), cors);
       return;
     }
     if (Array.isArray(parsed)) {
       if (parsed.length === 0 || parsed.length > MAX_BATCH) {
-        send(res, 200, errorReply(null, RPC_INVALID_REQUEST, `batch must hold 1..${MAX_BATCH} requests`));
+        send(res, 200, errorReply(null, RPC_INVALID_REQUEST, `batch must hold 1..${MAX_BATCH} requests`), cors);
         return;
       }
       const replies = [];
+      const started = Date.now();
       for (const r of parsed) {
-        const reply = await this.dispatch(r);
+        // Yield between calls, so a batch never holds the event loop for more than one call.
+        if (replies.length > 0) await new Promise((resolve) => setImmediate(resolve));
+        const reply = Date.now() - started > MAX_BATCH_MS ? overBudget(r) : await this.dispatch(r);
         if (reply) replies.push(reply);
       }
-      if (replies.length === 0) res.writeHead(204).end();
-      else send(res, 200, replies);
+      if (replies.length === 0) res.writeHead(204, cors).end();
+      else send(res, 200, replies, cors);
       return;
     }
     const reply = await this.dispatch(parsed);
-    if (reply) send(res, 200, reply);
-    else res.writeHead(204).end();
+    if (reply) send(res, 200, reply, cors);
+    else res.writeHead(204, cors).end();
   }
 
   private async serveMetrics(m: MetricsEndpoint, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -144,9 +189,17 @@ function errorReply(id: Reply['id'], code: number, message: string, data?: unkno
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
+/** The reply for a batch call not started because the batch ran out of time (undefined for a notification). */
+function overBudget(r: unknown): Reply | undefined {
+  const o = (typeof r === 'object' && r !== null ? r : {}) as { id?: unknown };
+  if (!('id' in o)) return undefined;
+  const id = typeof o.id === 'string' || typeof o.id === 'number' ? o.id : null;
+  return errorReply(id, RPC_LIMIT_EXCEEDED, `batch ran over ${MAX_BATCH_MS} ms: call not run, resend it in a smaller batch`, { reason: 'batch-time-limit' });
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm run testnet -- --nodes N [--miners K] [--dir D] [--reset]`: start a local multi-node testnet,
+ * `npm run testnet -- --nodes N [--miners K] [--dir D] [--base-port P] [--reset]`: start a local multi-node testnet,
  * print the dev accounts and RPC URLs, then a live status table until Ctrl-C stops every node.
  */
 import { Command } from 'commander';
 import { loadGenesis } from '../config.js';
 import { bundledGenesisPath, packageVersion } from '../paths.js';
-import { startTestnet } from './launcher.js';
+import { rpcCall } from '../rpc/client.js';
+import { authedUrl, startTestnet } from './launcher.js';
 import { NetnsNetwork, createNetnsNetwork, netnsUnavailable } from './netns.js';
 import { statusTable } from './status.js';
 import { startTestnetDashboard, TestnetDashboard } from './dashboard-hook.js';
@@ -14,10 +15,12 @@ import { startTestnetDashboard, TestnetDashboard } from './dashboard-hook.js';
 const program = new Command('minichain-testnet')
   .description('Start N minichain nodes on loopback that discover each other from the hard-coded seeds')
   .version(packageVersion())
-  .option('--nodes <n>', 'number of nodes (the first three take the seed ports 7001-7003)', '5')
+  .option('--nodes <n>', 'number of nodes (the first three are the seeds the others bootstrap from)', '5')
+  .option('--base-port <port>', 'first P2P port; node i uses base+i, the first three are the seeds', '7001')
+  .option('--rpc-base-port <port>', 'first JSON-RPC port (default: base port + 1000)')
   .option('--miners <k>', 'number of mining nodes', '1')
   .option('--dir <dir>', 'directory for the datadirs, nodes.json and accounts.json', './.testnet')
-  .option('--reset', 'delete the directory first and start from genesis', false)
+  .option('--reset', 'delete the directory first (it says what it removes) and start from genesis', false)
   .option('--mine-duty <fraction>', 'fraction of a core each miner uses', '0.3')
   .option('--dashboard-port <port>', 'port of the live dashboard on 127.0.0.1', '7000')
   .option('--no-dashboard', 'do not start the live dashboard')
@@ -35,8 +38,9 @@ async function main(): Promise<void> {
   const o = program.opts();
   const nodes = int(o.nodes, '--nodes', 1, 50);
   const miners = int(o.miners, '--miners', 0, nodes);
+  const basePort = int(o.basePort, '--base-port', 1, 65535);
+  const rpcBasePort = o.rpcBasePort === undefined ? basePort + 1000 : int(o.rpcBasePort, '--rpc-base-port', 1, 65535);
   const params = await loadGenesis(bundledGenesisPath());
-  process.stdout.write(`starting ${nodes} nodes (${miners} mining) in ${o.dir} ...\n`);
   const dashboardPort = o.dashboard ? int(o.dashboardPort, '--dashboard-port', 0, 65535) : -1;
   // --hosts: the namespaces (and their teardown) live in netns.ts; the launcher only spawns into them.
   let hosts: NetnsNetwork | undefined;
@@ -46,13 +50,17 @@ async function main(): Promise<void> {
     hosts = await createNetnsNetwork(nodes);
     process.stdout.write(`created ${nodes} network namespaces (${hosts.prefix}1..${nodes}) on bridge ${hosts.bridge}, ${hosts.hosts[0]!.ip}..${hosts.hosts[nodes - 1]!.ip}\n`);
   }
-  const netns = hosts ? { net: hosts, port: 7001, rpcPort: 8001 } : undefined;
-  const net = await startTestnet({ nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty), ...(netns ? { netns } : {}) }, params).catch(
-    async (e: unknown) => {
-      await hosts?.teardown();
-      throw e;
-    },
-  );
+  const netns = hosts ? { net: hosts, port: basePort, rpcPort: rpcBasePort } : undefined;
+  const t0 = Date.now();
+  process.stdout.write(`starting ${nodes} nodes (${miners} mining) in ${o.dir}, P2P ports ${basePort}-${basePort + nodes - 1}, RPC ports ${rpcBasePort}-${rpcBasePort + nodes - 1} ...\n`);
+  const net = await startTestnet(
+    { nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty), basePort, rpcBasePort, onReset: (line) => process.stdout.write(line + '\n'), ...(netns ? { netns } : {}) },
+    params,
+  ).catch(async (e: unknown) => {
+    await hosts?.teardown();
+    throw e;
+  });
+  process.stdout.write(`${nodes} nodes up in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   const out: string[] = [];
   out.push('', 'Dev accounts (PUBLIC keys from genesis.json: never use them for real value):');
   net.accounts.forEach((a, i) => out.push(`  (${i}) ${a.address}  private key ${a.privateKey}`));
@@ -67,18 +75,27 @@ async function main(): Promise<void> {
       out.push('', `Dashboard not started: ${(e as Error).message}`);
     }
   }
-  out.push('', `Wrote ${net.dir}/nodes.json and ${net.dir}/accounts.json. Try, in another terminal:`);
-  const rpcOpt = hosts ? ` --rpc ${net.nodes[0]!.rpc}` : '';
-  out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet -- import ${net.accounts[0]?.privateKey ?? '<key>'} --name dev0`);
-  out.push(`  MINICHAIN_PASSWORD=dev npm run -s wallet --${rpcOpt} send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
+  const first = net.nodes[0]!;
+  const rpcFlag = first.rpc === 'http://127.0.0.1:8001' ? '' : ` --rpc ${first.rpc.replace(/^http:\/\//, '')}`;
+  out.push('', `Wrote ${net.dir}/nodes.json (each node's command line, to restart one by hand) and ${net.dir}/accounts.json. Try, in another terminal:`);
+  out.push(`  export MINICHAIN_PASSWORD=dev${rpcFlag ? ` MINICHAIN_RPC=${first.rpc}` : ''}`);
+  out.push(`  npm run -s wallet -- import --name dev0          # paste dev account 0's private key at the prompt`);
+  out.push(`  npm run -s wallet -- send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
+  out.push(`  npm run -s wallet -- rpc getInfo`);
   out.push('', 'Press Ctrl-C to stop every node (data is kept; --reset starts over).', '');
   process.stdout.write(out.join('\n') + '\n');
 
   const tty = process.stdout.isTTY === true;
+  let stopping = false;
   let lines = 0;
   let ticks = 0;
+  const upSec = ((Date.now() - t0) / 1000).toFixed(1);
+  let firstBlockSec: string | undefined;
   const timer = setInterval(() => {
-    void statusTable(net.nodes).then((table) => {
+    void statusTable(net.nodes).then((rows) => {
+      if (stopping) return;
+      const when = firstBlockSec ? `first block at ${firstBlockSec} s` : miners > 0 ? 'waiting for the first block' : 'no miners (--miners 0): no blocks';
+      const table = `${net.nodes.length} nodes up at ${upSec} s, ${when}\n${rows}`;
       if (tty) {
         if (lines > 0) process.stdout.write(`\x1b[${lines}A\x1b[J`);
         process.stdout.write(table + '\n');
@@ -87,12 +104,28 @@ async function main(): Promise<void> {
     });
   }, 1000);
 
-  let stopping = false;
+  const firstBlockTimer = setInterval(() => {
+    void authedUrl(first)
+      .then((url) => rpcCall<{ height: number }>(url, 'getInfo', [], 900))
+      .then(
+        (i) => {
+          if (i.height > 0 && firstBlockSec === undefined) {
+            firstBlockSec = ((Date.now() - t0) / 1000).toFixed(1);
+            clearInterval(firstBlockTimer);
+            if (!tty) process.stdout.write(`first block seen at ${firstBlockSec} s\n`);
+          }
+        },
+        () => {},
+      );
+  }, 100);
+  if (miners === 0) clearInterval(firstBlockTimer);
+
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
     void dashboard?.stop();
+    clearInterval(firstBlockTimer);
     process.stdout.write(`\n${sig}: stopping ${net.nodes.length} nodes ...\n`);
     void net.stop().then(async () => {
       if (hosts) {
@@ -105,6 +138,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  // A closed terminal or pipe (e.g. `| head`) must not orphan the nodes: stop them as on Ctrl-C.
+  process.stdout.on('error', () => stop('output closed'));
+  // Last resort, if the launcher dies some other way: every node still running gets its SIGTERM.
+  process.on('exit', () => {
+    for (const n of net.nodes) if (n.process.exitCode === null && n.process.signalCode === null) n.process.kill('SIGTERM');
+  });
 }
 
 main().catch((e: unknown) => {

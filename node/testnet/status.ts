@@ -1,8 +1,7 @@
 /**
  * The testnet's live status table: height, tip, peers and mempool of every node, from getInfo.
  */
-import { rpcCall } from '../rpc/client.js';
-import { TestnetNode } from './launcher.js';
+import { TestnetNode, checkNode } from './launcher.js';
 
 interface Info {
   height: number;
@@ -10,20 +9,24 @@ interface Info {
   peers: number;
   mempool: number;
   syncing: boolean;
+  nodeId: string;
+  lastBlockAgeSec?: number;
 }
 
 export async function statusTable(nodes: TestnetNode[]): Promise<string> {
   const rows = await Promise.all(
     nodes.map(async (n) => {
-      try {
-        const i = await rpcCall<Info>(n.rpc, 'getInfo', [], 900);
-        return [String(n.index), n.p2p, String(i.height), i.tip.slice(0, 16), String(i.peers), String(i.mempool), n.miner ? 'yes' : '', i.syncing ? 'syncing' : 'ok'];
-      } catch {
-        return [String(n.index), n.p2p, '-', '-', '-', '-', n.miner ? 'yes' : '', n.process.exitCode === null ? 'no answer' : `exited ${n.process.exitCode}`];
+      // 'ok' only for this node's own live process answering with its own nodeId.
+      const { health, info: i } = await checkNode<Info>(n, 900);
+      if (health === 'ok' && i) {
+        const age = i.lastBlockAgeSec === undefined || i.height === 0 ? '-' : `${i.lastBlockAgeSec}s`;
+        return [String(n.index), n.p2p, String(i.height), i.tip.slice(0, 16), age, String(i.peers), String(i.mempool), n.miner ? 'yes' : '', i.syncing ? 'syncing' : 'ok'];
       }
+      const state = health === 'exited' ? `exited ${n.process.exitCode ?? n.process.signalCode}` : health === 'foreign' ? 'FOREIGN NODE on its port' : 'no answer';
+      return [String(n.index), n.p2p, '-', '-', '-', '-', '-', n.miner ? 'yes' : '', state];
     }),
   );
-  const header = ['node', 'p2p', 'height', 'tip', 'peers', 'mempool', 'miner', 'state'];
+  const header = ['node', 'p2p', 'height', 'tip', 'age', 'peers', 'mempool', 'miner', 'state'];
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   return all.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')).join('\n');

@@ -225,17 +225,11 @@ export class VerifyPool {
 }
 
 /**
- * The parent's flags, minus --input-type: it is only valid with -e/--print/stdin, and a worker
- * inheriting it refuses to load its file (as under `node --input-type=module -e "..."`).
+ * Workers start with a clean execArgv: Node refuses to start a worker that inherits per-process flags
+ * such as --max-old-space-size (ERR_WORKER_INVALID_EXEC_ARGV) or --input-type, and a worker needs none.
  */
 function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--input-type') i++;
-    else if (!argv[i]!.startsWith('--input-type=')) out.push(argv[i]!);
-  }
-  return out;
+  return [];
 }
 
 function settle(call: Call, err: Error): void {

@@ -41,7 +41,7 @@ before(async () => {
   userDataDir = await makeTmpDir('minichain-dash-chromium-');
   const params = await loadGenesis(bundledGenesisPath());
   net = await startTestnet(
-    { nodes: 4, miners: 1, dir: netDir.path, reset: true, basePort: BASE, rpcPortOffset: 500, mineDuty: 0.5, extraArgs: ['--seeds', SEEDS.join(','), '--refresh-interval', '1000'] },
+    { nodes: 4, miners: 1, dir: netDir.path, reset: true, basePort: BASE, rpcBasePort: BASE + 500, mineDuty: 0.5, extraArgs: ['--seeds', SEEDS.join(','), '--refresh-interval', '1000'] },
     params,
   );
   dash = await startTestnetDashboard(net, { port: BASE + 900, seeds: SEEDS, pollMs: 300 });

@@ -77,3 +77,24 @@ test('SIGTERM shuts down cleanly; the datadir then refuses another genesis', { t
   assert.equal(other.code, 1);
   assert.match(other.stderr, /belongs to another chain/);
 });
+
+test("Node's own flags work: --max-old-space-size reaches neither the verify nor the mining workers", { timeout: 60_000 }, async () => {
+  const tmp = await makeTmpDir('minichain-cli-');
+  cleanups.push(tmp.remove);
+  const genesis = join(tmp.path, 'test-genesis.json');
+  await writeFile(genesis, JSON.stringify(testGenesisJson()));
+  // Workers refuse per-process flags (ERR_WORKER_INVALID_EXEC_ARGV): they must start with a clean execArgv.
+  const args = ['--max-old-space-size=256', NODE, '--datadir', join(tmp.path, 'data'), '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none', '--mine', '--mine-duty', '1'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  await waitFor(() => out.includes('mined block') || child.exitCode !== null, 30_000, 'a mined block');
+  assert.doesNotMatch(out, /ERR_WORKER_INVALID_EXEC_ARGV|worker error/);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, out);
+});

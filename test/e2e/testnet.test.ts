@@ -1,13 +1,14 @@
 /**
  * End to end, as a user would: a 5-node testnet started by the same launcher code as `npm run testnet`
- * (real node processes on the hard-coded seed ports), the wallet CLI run as a subprocess, 20 transfers
- * to 3 addresses sent through different nodes, then every node checked over RPC.
+ * (real node processes; on this test's own ports, P2P 24100-24104 and RPC 24600-24604, via --base-port,
+ * so a testnet the user runs on the default ports is never touched), the wallet CLI run as a
+ * subprocess, 20 transfers to 3 addresses sent through different nodes, then every node checked over RPC.
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { loadGenesis } from '../../node/config.js';
 import { bundledGenesisPath } from '../../node/paths.js';
 import { rpcCall } from '../../node/rpc/client.js';
@@ -21,6 +22,8 @@ import { waitFor } from '../helpers/wait-for.js';
 const WALLET = fileURLToPath(new URL('../../wallet/cli.js', import.meta.url));
 const NODE = fileURLToPath(new URL('../../node/main.js', import.meta.url));
 const COIN = 100_000_000n;
+const BASE_PORT = 24100;
+const RPC_BASE_PORT = 24600;
 
 let net: Testnet;
 let walletDir: string;
@@ -32,7 +35,10 @@ before(async () => {
   cleanups.push(tmp.remove);
   walletDir = join(tmp.path, 'wallet');
   const params = await loadGenesis(bundledGenesisPath());
-  net = await startTestnet({ nodes: 5, miners: 1, dir: join(tmp.path, 'net'), reset: true, mineDuty: 0.5, extraArgs: ['--refresh-interval', '1000'] }, params);
+  net = await startTestnet(
+    { nodes: 5, miners: 1, dir: join(tmp.path, 'net'), reset: true, mineDuty: 0.5, basePort: BASE_PORT, rpcBasePort: RPC_BASE_PORT, extraArgs: ['--refresh-interval', '1000'] },
+    params,
+  );
   cleanups.push(() => net.stop());
 });
 
@@ -46,14 +52,20 @@ interface Account {
 }
 
 test('5-node testnet: wallet transfers through different nodes agree everywhere', { timeout: 240_000 }, async () => {
-  const nodesJson = JSON.parse(await readFile(join(net.dir, 'nodes.json'), 'utf8')) as { rpc: string; p2p: string; pid: number }[];
+  const nodesJson = JSON.parse(await readFile(join(net.dir, 'nodes.json'), 'utf8')) as { rpc: string; p2p: string; pid: number; nodeId: string; command: string[] }[];
   assert.equal(nodesJson.length, 5);
-  assert.deepEqual(nodesJson.slice(0, 3).map((n) => n.p2p), ['ws://127.0.0.1:7001', 'ws://127.0.0.1:7002', 'ws://127.0.0.1:7003']);
+  assert.deepEqual(nodesJson.slice(0, 3).map((n) => n.p2p), ['ws://127.0.0.1:24100', 'ws://127.0.0.1:24101', 'ws://127.0.0.1:24102']);
+  assert.deepEqual(nodesJson.map((n) => n.rpc), [0, 1, 2, 3, 4].map((i) => `http://127.0.0.1:${RPC_BASE_PORT + i}`));
+  for (const n of nodesJson) {
+    // Every node bootstraps from this testnet's seeds, never from the hard-coded default ones.
+    assert.equal(n.command[n.command.indexOf('--seeds') + 1], 'ws://127.0.0.1:24100,ws://127.0.0.1:24101,ws://127.0.0.1:24102');
+    assert.equal((await rpcCall<{ nodeId: string }>(n.rpc, 'getInfo')).nodeId, n.nodeId);
+  }
   const accounts = JSON.parse(await readFile(join(net.dir, 'accounts.json'), 'utf8')) as { address: string; privateKey: string }[];
   assert.equal(accounts[0]!.privateKey, toHex(devAccount(0).privateKey));
 
   const w = (args: string[], rpc = net.nodes[0]!.rpc) => runCli(WALLET, ['--wallet-dir', walletDir, '--rpc', rpc, ...args], env);
-  const imp = await w(['import', accounts[0]!.privateKey, '--name', 'dev0']);
+  const imp = await runCli(WALLET, ['--wallet-dir', walletDir, 'import', '--stdin', '--name', 'dev0'], env, 60_000, accounts[0]!.privateKey + '\n');
   assert.equal(imp.code, 0, imp.stderr);
   const sender = accounts[0]!.address;
   const recipients = [accounts[7]!.address, accounts[8]!.address, accounts[9]!.address];
@@ -116,7 +128,7 @@ test('5-node testnet: wallet transfers through different nodes agree everywhere'
   await waitFor(async () => {
     for (const n of net.nodes.slice(3)) {
       const peers = await rpcCall<{ address: string }[]>(n.rpc, 'getPeers');
-      if (peers.some((p) => Number(new URL(p.address).port) >= 7004)) return true;
+      if (peers.some((p) => Number(new URL(p.address).port) >= BASE_PORT + 3)) return true;
     }
     return false;
   }, 60_000, 'a non-seed node connected to a non-seed node', 500);
@@ -134,10 +146,12 @@ test('wallet errors against a real node: insufficient funds and unknown tx id', 
 });
 
 test('a second node on a datadir in use is refused with one clear line', { timeout: 30_000 }, async () => {
-  const r = await runCli(NODE, ['--datadir', net.nodes[0]!.datadir, '--port', '7099', '--seeds', 'none'], {}, 20_000);
+  const r = await runCli(NODE, ['--datadir', net.nodes[0]!.datadir, '--port', '0', '--rpc-port', '0', '--seeds', 'none'], {}, 20_000);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /in use by another running node/);
-  const port = await runCli(NODE, ['--datadir', join(net.dir, 'fresh'), '--port', '7001', '--seeds', 'none'], {}, 20_000);
+  const port = await runCli(NODE, ['--datadir', join(net.dir, 'fresh'), '--port', String(BASE_PORT), '--rpc-port', '0', '--seeds', 'none'], {}, 20_000);
   assert.equal(port.code, 1);
-  assert.match(port.stderr, /port 7001 is already in use/);
+  assert.match(port.stderr, new RegExp(`port ${BASE_PORT} is already in use`));
+  assert.equal(port.stderr.trim().split('\n').length, 1);
+  await assert.rejects(stat(join(net.dir, 'fresh')), /ENOENT/, 'a taken port leaves no datadir behind');
 });

@@ -53,10 +53,11 @@ function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs the CLI with stdin from /dev/null (so never a TTY) and a hard 20 s limit. */
-function run(args: string[], env: Record<string, string | undefined> = { MINICHAIN_PASSWORD: PASSWORD }): Promise<Run> {
+/** Runs the CLI with stdin from /dev/null or `input` (so never a TTY) and a hard 20 s limit. */
+function run(args: string[], env: Record<string, string | undefined> = { MINICHAIN_PASSWORD: PASSWORD }, input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: baseEnv(env), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     children.add(child);
     let stdout = '';
     let stderr = '';
@@ -79,7 +80,7 @@ async function newWallet(): Promise<string> {
 /** A wallet holding dev account 0 as "dev0" (the default key). */
 async function walletWithDev0(): Promise<string> {
   const dir = await newWallet();
-  const r = await run(['--wallet-dir', dir, 'import', toHex(dev0.privateKey), '--name', 'dev0']);
+  const r = await run(['--wallet-dir', dir, 'import', '--stdin', '--name', 'dev0'], undefined, toHex(dev0.privateKey) + '\n');
   assert.equal(r.code, 0, r.stderr);
   return dir;
 }
@@ -121,7 +122,13 @@ const stub = {
   received: [] as string[],
   historyParams: [] as unknown[][],
   rejectReason: undefined as string | undefined,
+  mining: true,
+  lastBlockAgeSec: 1,
+  confirmAfterPolls: 1,
   reset() {
+    this.mining = true;
+    this.lastBlockAgeSec = 1;
+    this.confirmAfterPolls = 1;
     this.accounts.clear();
     this.txs.clear();
     this.received = [];
@@ -136,7 +143,7 @@ function stubHandle(method: string, params: unknown[]): RpcReply {
   switch (method) {
     case 'getInfo':
       return {
-        result: { chainId: stub.chainId, genesisHash: '00'.repeat(32), height: 10, tip: '11'.repeat(32), peers: 0, mempool: stub.txs.size, nodeId: 'stub', version: 'contract-stub', syncing: false },
+        result: { chainId: stub.chainId, genesisHash: '00'.repeat(32), height: 10, tip: '11'.repeat(32), peers: 0, mempool: stub.txs.size, nodeId: 'stub', version: 'contract-stub', syncing: false, mining: stub.mining, lastBlockTime: 0, lastBlockAgeSec: stub.lastBlockAgeSec },
       };
     case 'getAccount': {
       const address = String(params[0]);
@@ -148,7 +155,7 @@ function stubHandle(method: string, params: unknown[]): RpcReply {
       stub.received.push(hex);
       if (stub.rejectReason) return { error: { code: -32000, message: `transaction rejected: ${stub.rejectReason}`, data: { reason: stub.rejectReason } } };
       const id = txIdHex(decodeTx(fromHex(hex)));
-      stub.txs.set(id, { hex, polls: 0, confirmAfterPolls: 1 });
+      stub.txs.set(id, { hex, polls: 0, confirmAfterPolls: stub.confirmAfterPolls });
       return { result: { id } };
     }
     case 'getTransaction': {
@@ -159,7 +166,7 @@ function stubHandle(method: string, params: unknown[]): RpcReply {
       const tx = decodeTx(fromHex(t.hex));
       const fields = { from: encodeAddress(txSender(tx)), to: encodeAddress(tx.to), amount: tx.amount.toString(), fee: tx.fee.toString(), nonce: tx.nonce.toString() };
       if (t.polls <= t.confirmAfterPolls) return { result: { id, status: 'pending', tx: fields } };
-      return { result: { id, status: 'confirmed', height: 11, confirmations: 1, tx: fields } };
+      return { result: { id, status: 'confirmed', height: 11, blockHash: 'bb'.repeat(32), confirmations: 1, tx: fields } };
     }
     case 'getHistory': {
       stub.historyParams.push(params);
@@ -177,12 +184,17 @@ function stubHandle(method: string, params: unknown[]): RpcReply {
 
 let server: http.Server;
 let rpcUrl: string;
+const STUB_COOKIE = '__cookie__:' + 'c0'.repeat(32);
 
 function startStub(): Promise<void> {
   server = http.createServer((req, res) => {
     // Not part of the contract: paths that misbehave, for RpcClient's error handling.
     if (req.url === '/html') return void res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>');
     if (req.url === '/hang') return; // never answers; closed by closeAllConnections in after()
+    if (req.url === '/auth' && req.headers.authorization !== 'Basic ' + Buffer.from(STUB_COOKIE).toString('base64')) {
+      const reason = req.headers.authorization ? 'bad-auth' : 'auth-required';
+      return void res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'authentication required', data: { reason } } }));
+    }
     let body = '';
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
     req.on('end', () => {
@@ -220,12 +232,12 @@ describe('minichain-wallet (no node needed)', () => {
   it('--help lists every command, and each command has its own help', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['create', 'import', 'list', 'address', 'balance', 'send', 'tx', 'history']) assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));
+    for (const c of ['create', 'import', 'list', 'address', 'balance', 'send', 'tx', 'history', 'rpc']) assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));
     const s = await run(['send', '--help']);
     assert.equal(s.code, 0);
     assert.match(s.stdout, /--fee <coins>/);
     assert.match(s.stdout, /--wait/);
-    assert.match(s.stdout, /--rpc <url>/);
+    assert.match(s.stdout, /--rpc <address>/);
   });
 
   it('create + list + address', async () => {
@@ -269,15 +281,32 @@ describe('minichain-wallet (no node needed)', () => {
 
   it('imports a dev key and derives its address', async () => {
     const dir = await newWallet();
-    const r = await run(['--wallet-dir', dir, '--json', 'import', toHex(dev0.privateKey), '--name', 'dev0']);
+    const r = await run(['--wallet-dir', dir, '--json', 'import', '--stdin', '--name', 'dev0'], undefined, toHex(dev0.privateKey) + '\n');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { name: 'dev0', address: dev0.address, isDefault: true });
-    const again = await run(['--wallet-dir', dir, 'import', toHex(dev0.privateKey), '--name', 'other']);
+    const again = await run(['--wallet-dir', dir, 'import', '--stdin', '--name', 'other'], undefined, toHex(dev0.privateKey));
     assertError(again, 4, /already in the wallet as "dev0"/);
     const badHex = 'zz' + toHex(dev1.privateKey).slice(2);
-    const bad = await run(['--wallet-dir', dir, 'import', badHex]);
+    const bad = await run(['--wallet-dir', dir, 'import', '--stdin'], undefined, badHex);
     assertError(bad, 4, /invalid private key/);
     assert.ok(!bad.stderr.includes(badHex), 'the key must not be echoed');
+    // From a file, too.
+    const keyFile = path.join(root, 'dev1.key');
+    await fs.writeFile(keyFile, toHex(dev1.privateKey) + '\n', { mode: 0o600 });
+    const f = await run(['--wallet-dir', dir, '--json', 'import', '--file', keyFile, '--name', 'dev1']);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(JSON.parse(f.stdout).address, dev1.address);
+  });
+
+  it('import with the key in the arguments is refused with a hint, and nothing is stored', async () => {
+    const dir = await newWallet();
+    const key = toHex(dev0.privateKey);
+    const r = await run(['--wallet-dir', dir, 'import', key, '--name', 'dev0']);
+    assertError(r, 1, /refusing a private key on the command line .*import --stdin.*import --file <path>/);
+    assert.ok(!r.stderr.includes(key), 'the key must not be echoed');
+    await assert.rejects(fs.readdir(dir), /ENOENT/);
+    // Neither a terminal nor --stdin/--file: say where the key can come from instead of hanging.
+    assertError(await run(['--wallet-dir', dir, 'import']), 1, /no private key given: pipe it with "import --stdin"/);
   });
 
   it('refuses to run without a password source when stdin is not a terminal', async () => {
@@ -309,8 +338,7 @@ describe('minichain-wallet (no node needed)', () => {
     const dir = await walletWithDev0();
     const url = `http://127.0.0.1:${await closedPort()}`;
     const b = await run(['--wallet-dir', dir, '--rpc', url, 'balance']);
-    assert.equal(b.stderr, `error: cannot reach node at ${url} (ECONNREFUSED)\n`);
-    assert.equal(b.code, 2);
+    assertError(b, 2, new RegExp(`^error: cannot reach node at ${url} \\(ECONNREFUSED\\); is a node running there\\? Point the wallet at another with --rpc host:port or MINICHAIN_RPC`));
     assertError(await run(['--wallet-dir', dir, '--rpc', url, 'send', dev1.address, '1']), 2, /cannot reach node at .* \(ECONNREFUSED\)/);
     assertError(await run(['--wallet-dir', dir, '--rpc', url, 'tx', 'ab'.repeat(32)]), 2, /cannot reach node/);
   });
@@ -322,7 +350,7 @@ describe('minichain-wallet against the CONTRACT STUB', () => {
     stub.accounts.set(dev0.address, { balance: 150_000_000n, nonce: 2n, pendingNonce: 3n });
     const h = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'balance']);
     assert.equal(h.code, 0, h.stderr);
-    assert.match(h.stdout, /^balance\s+1\.5$/m);
+    assert.match(h.stdout, /^balance\s+1\.5 coins$/m);
     assert.match(h.stdout, new RegExp(`^address\\s+${dev0.address}$`, 'm'));
     const j = await run(['--wallet-dir', dir, '--rpc', rpcUrl, '--json', 'balance', 'dev0']);
     assert.deepEqual(JSON.parse(j.stdout), { address: dev0.address, balance: '150000000', balanceCoins: '1.5', nonce: '2', pendingNonce: '3' });
@@ -354,7 +382,7 @@ describe('minichain-wallet against the CONTRACT STUB', () => {
     assert.equal(r.code, 0, r.stderr);
     const [id, done] = r.stdout.trim().split('\n');
     assert.match(id!, /^[0-9a-f]{64}$/);
-    assert.equal(done, 'confirmed at height 11');
+    assert.equal(done, `confirmed at height 11 in block ${'bb'.repeat(32)}`);
     assert.match(r.stderr, /waiting for confirmation/);
     assert.equal(stub.txs.get(id!)!.polls, 2);
     assert.equal(decodeTx(fromHex(stub.received[0]!)).fee, 10_000n);
@@ -372,7 +400,7 @@ describe('minichain-wallet against the CONTRACT STUB', () => {
     const dir = await walletWithDev0();
     stub.accounts.set(dev0.address, { balance: 100_000_000n, nonce: 0n, pendingNonce: 0n });
     const r = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'send', dev1.address, '1']);
-    assertError(r, 6, /insufficient funds: .* has 1, needs 1\.00001 \(amount 1 \+ fee 0\.00001\)/);
+    assertError(r, 6, /insufficient funds: .* has 1 coins, needs 1\.00001 coins \(amount 1 \+ fee 0\.00001\)/);
     assert.deepEqual(stub.received, []);
   });
 
@@ -382,7 +410,9 @@ describe('minichain-wallet against the CONTRACT STUB', () => {
     stub.rejectReason = 'insufficient-balance';
     assertError(await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'send', dev1.address, '1']), 6, /insufficient funds: .*insufficient-balance/);
     stub.rejectReason = 'tx-fee-too-low';
-    assertError(await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'send', dev1.address, '1', '--fee', '0']), 5, /node rejected the transaction \(tx-fee-too-low/);
+    const fee = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'send', dev1.address, '1', '--fee', '0']);
+    assertError(fee, 5, /node rejected the transaction: tx-fee-too-low; pass a higher --fee \(in coins\)/);
+    assert.equal(fee.stderr.split('tx-fee-too-low').length, 2, 'the reason once');
     assert.equal(stub.received.length, 2);
   });
 
@@ -399,7 +429,7 @@ describe('minichain-wallet against the CONTRACT STUB', () => {
     const t = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'tx', id]);
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /^status\s+pending$/m);
-    assert.match(t.stdout, /^amount\s+0\.25$/m);
+    assert.match(t.stdout, /^amount\s+0\.25 coins$/m);
     const tj = await run(['--wallet-dir', dir, '--rpc', rpcUrl, '--json', 'tx', id]);
     const view = JSON.parse(tj.stdout) as { status: string; height: number; tx: { from: string; to: string } };
     assert.equal(view.status, 'confirmed');
@@ -444,7 +474,68 @@ describe('minichain-wallet history against the CONTRACT STUB', () => {
     const rows = JSON.parse(h.stdout) as { amount: string; nonce: string }[];
     assert.deepEqual(rows.map((r) => [r.amount, r.nonce]), [['20000000', '1'], ['10000000', '0']]);
     const hh = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'history', dev1.address]);
-    assert.match(hh.stdout.split('\n')[0]!, new RegExp(`^11  [0-9a-f]{64}  ${dev0.address} -> ${dev1.address}  0\\.2 \\(fee 0\\.00001\\)$`));
+    assert.match(hh.stdout.split('\n')[0]!, new RegExp(`^11  [0-9a-f]{64}  ${dev0.address} -> ${dev1.address}  0\\.2 coins \\(fee 0\\.00001 coins\\)$`));
     assertError(await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'history', '--limit', '0']), 4, /invalid limit "0"/);
+  });
+});
+
+describe('minichain-wallet: finding the node, raw RPC and what --wait explains (CONTRACT STUB)', () => {
+  it('--rpc takes host:port or a URL, also from MINICHAIN_RPC; a bad one names the accepted forms', async () => {
+    const dir = await walletWithDev0();
+    stub.accounts.set(dev0.address, { balance: 150_000_000n, nonce: 0n, pendingNonce: 0n });
+    const hostPort = rpcUrl.replace(/^http:\/\//, '');
+    const a = await run(['--wallet-dir', dir, '--rpc', hostPort, 'balance']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /^balance\s+1\.5 coins$/m);
+    const e = await run(['--wallet-dir', dir, 'balance'], { MINICHAIN_PASSWORD: PASSWORD, MINICHAIN_RPC: hostPort });
+    assert.equal(e.code, 0, e.stderr);
+    assertError(await run(['--wallet-dir', dir, '--rpc', 'ftp://x:1', 'balance']), 4, /invalid RPC address "ftp:\/\/x:1": must be http:\/\/ or https:\/\/; expected host:port \(e\.g\. 127\.0\.0\.1:\d+\) or a URL/);
+    assertError(await run(['--wallet-dir', dir, '--rpc', 'http://[nope', 'balance']), 4, /expected host:port/);
+  });
+
+  it('balance <key name> works; an unknown name says so instead of "bad address"', async () => {
+    const dir = await walletWithDev0();
+    const ok = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'balance', 'dev0']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`^address\\s+${dev0.address}$`, 'm'));
+    assertError(await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'balance', 'dev7']), 7, /no key named "dev7" in .* \(keys: dev0\), and it is not an address/);
+  });
+
+  it('send --wait says when the node is not mining and its last block is old; --json has block hash and confirmations', async () => {
+    const dir = await walletWithDev0();
+    stub.accounts.set(dev0.address, { balance: 100n * 100_000_000n, nonce: 0n, pendingNonce: 0n });
+    const j = await run(['--wallet-dir', dir, '--rpc', rpcUrl, '--json', 'send', dev1.address, '1', '--wait']);
+    assert.equal(j.code, 0, j.stderr);
+    const out = JSON.parse(j.stdout);
+    assert.deepEqual([out.status, out.height, out.blockHash, out.confirmations], ['confirmed', 11, 'bb'.repeat(32), 1]);
+
+    stub.mining = false;
+    stub.lastBlockAgeSec = 600;
+    stub.confirmAfterPolls = 1_000_000;
+    const r = await run(['--wallet-dir', dir, '--rpc', rpcUrl, '--json', 'send', dev1.address, '1', '--wait', '--wait-timeout', '1']);
+    assertError(r, 8, /still pending after 1 s; it may confirm later; node .* is not mining and its last block is 600 s old: is any node mining\? \(start one with minichain-node --mine/);
+  });
+
+  it('rpc <method> [params...] prints the JSON result; an unknown method points at "rpc help"', async () => {
+    const dir = await newWallet();
+    stub.accounts.set(dev0.address, { balance: 7n, nonce: 1n, pendingNonce: 2n });
+    const r = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'rpc', 'getAccount', dev0.address]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { address: dev0.address, balance: '7', nonce: '1', pendingNonce: '2' });
+    const i = await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'rpc', 'getInfo']);
+    assert.equal(JSON.parse(i.stdout).chainId, 4242);
+    assertError(await run(['--wallet-dir', dir, '--rpc', rpcUrl, 'rpc', 'nope']), 5, /nope failed: code -32601 \(Method not found\); "rpc help" lists the methods/);
+  });
+
+  it('--rpc-cookie authenticates; without it a 401 says which option to pass (exit 9)', async () => {
+    const dir = await newWallet();
+    const cookie = path.join(root, 'stub.cookie');
+    await fs.writeFile(cookie, STUB_COOKIE + '\n', { mode: 0o600 });
+    const ok = await run(['--wallet-dir', dir, '--rpc', rpcUrl + '/auth', '--rpc-cookie', cookie, 'rpc', 'getInfo']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const viaEnv = await run(['--wallet-dir', dir, '--rpc', rpcUrl + '/auth', 'rpc', 'getInfo'], { MINICHAIN_RPC_COOKIE: cookie });
+    assert.equal(viaEnv.code, 0, viaEnv.stderr);
+    assertError(await run(['--wallet-dir', dir, '--rpc', rpcUrl + '/auth', 'rpc', 'getInfo']), 9, /refused access \(auth-required: authentication required\); pass --rpc-cookie <datadir>\/\.cookie/);
+    assertError(await run(['--wallet-dir', dir, '--rpc', rpcUrl + '/auth', '--rpc-cookie', path.join(root, 'none'), 'rpc', 'getInfo']), 1, /cannot read the RPC cookie/);
   });
 });
