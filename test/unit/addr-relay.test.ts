@@ -23,7 +23,7 @@ function setup() {
   const now = 1_800_000_000_000;
   const book = new AddrBook({ clock: () => now, random: seededRandom(1) });
   const hosts = ['127.0.0.5', '10.1.2.3', '198.18.0.9', '203.0.113.7', '2001:db8::7'];
-  hosts.forEach((host, i) => assert.ok(book.add({ host, port: 7001, nodeId: id(100 + i) }, 'seed').ok, host));
+  hosts.forEach((host, i) => assert.ok(book.add({ host, port: 9001, nodeId: id(100 + i) }, 'seed').ok, host));
   const peers: Peer[] = [];
   const ex = new AddrExchange({ book, peers: () => peers, clock: () => now, random: seededRandom(2), refreshIntervalMs: 10_000, log: silentLog, onLearned: () => undefined });
   return { ex, peers };
@@ -48,8 +48,8 @@ test('a relayed address goes only to peers that could dial it', () => {
   const remote1 = fakePeer('198.51.100.1', 3);
   const remote2 = fakePeer('198.51.100.2', 4);
   peers.push(from, remote1, remote2);
-  ex.handleAddr(from, { type: 'addr', addrs: [{ host: '127.0.0.9', port: 7001, nodeId: fromHex(id(9)), lastSeen: 0 }] });
+  ex.handleAddr(from, { type: 'addr', addrs: [{ host: '127.0.0.9', port: 9001, nodeId: fromHex(id(9)), lastSeen: 0 }] });
   assert.deepEqual([...hostsIn(remote1), ...hostsIn(remote2)], [], 'a loopback address never reaches a remote peer');
-  ex.handleAddr(from, { type: 'addr', addrs: [{ host: '203.0.113.50', port: 7001, nodeId: fromHex(id(10)), lastSeen: 0 }] });
+  ex.handleAddr(from, { type: 'addr', addrs: [{ host: '203.0.113.50', port: 9001, nodeId: fromHex(id(10)), lastSeen: 0 }] });
   assert.deepEqual([...hostsIn(remote1), ...hostsIn(remote2)], ['203.0.113.50', '203.0.113.50']);
 });

@@ -37,7 +37,7 @@ test('a proof verifies for exactly the transcript and role it was made for', () 
   assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, challenge: filled(0x23) } }, 'listener', proof), false);
   assert.equal(verifyHandshake({ ...t, listener: { ...t.listener, challenge: filled(0x23) } }, 'listener', proof), false);
   assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, id: C.publicKey } }, 'listener', proof), false);
-  assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, observedPort: 7003 } }, 'listener', proof), false);
+  assert.equal(verifyHandshake({ ...t, dialer: { ...t.dialer, observedPort: 9003 } }, 'listener', proof), false);
   assert.equal(verifyHandshake({ ...t, listener: { ...t.listener, observedIp: parseIp('127.0.0.2')! } }, 'listener', proof), false);
   // Role: the same signature does not pass as the dialer's, and A's key cannot make B's proof.
   assert.equal(verifyHandshake({ ...t, dialer: t.listener, listener: t.dialer }, 'dialer', proof), false);
@@ -79,13 +79,13 @@ test('digest: domain-tagged 221-byte preimage, and the vector in p2p-messages.js
 test('isObservedAcceptable: our socket exactly, our external IP, or a public view of a private socket (NAT)', () => {
   const ip = (s: string) => parseIp(s)!;
   const h = (addr: string, port: number): HelloMessage => ({ ...helloA(), observedIp: ip(addr), observedPort: port });
-  const local = { ip: ip('198.18.8.2'), port: 7001 };
-  assert.equal(isObservedAcceptable(h('198.18.8.2', 7001), local), true);
-  assert.equal(isObservedAcceptable(h('198.18.8.2', 7002), local), false, 'another socket of ours: a relayed hello');
-  assert.equal(isObservedAcceptable(h('198.18.8.9', 7001), local), false);
-  assert.equal(isObservedAcceptable(h('203.0.113.5', 7001), local), true, 'behind a translator');
-  assert.equal(isObservedAcceptable(h('203.0.113.5', 7001), { ip: ip('203.0.113.9'), port: 7001 }), false);
-  assert.equal(isObservedAcceptable(h('203.0.113.5', 9), { ip: ip('203.0.113.9'), port: 7001 }, [ip('203.0.113.5')]), true);
+  const local = { ip: ip('198.18.8.2'), port: 9001 };
+  assert.equal(isObservedAcceptable(h('198.18.8.2', 9001), local), true);
+  assert.equal(isObservedAcceptable(h('198.18.8.2', 9002), local), false, 'another socket of ours: a relayed hello');
+  assert.equal(isObservedAcceptable(h('198.18.8.9', 9001), local), false);
+  assert.equal(isObservedAcceptable(h('203.0.113.5', 9001), local), true, 'behind a translator');
+  assert.equal(isObservedAcceptable(h('203.0.113.5', 9001), { ip: ip('203.0.113.9'), port: 9001 }), false);
+  assert.equal(isObservedAcceptable(h('203.0.113.5', 9), { ip: ip('203.0.113.9'), port: 9001 }, [ip('203.0.113.5')]), true);
   assert.equal(isObservedAcceptable(h('127.0.0.1', 5000), { ip: ip('127.0.0.1'), port: 5001 }), false);
 });
 

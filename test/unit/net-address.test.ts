@@ -116,31 +116,31 @@ describe('self address', () => {
     assert.equal(s.note(parseIp('198.18.0.7')!, 'a'), undefined);
     assert.equal(s.note(parseIp('198.18.0.7')!, 'a'), undefined, 'one peer twice is one voice');
     assert.equal(s.note(parseIp('198.18.0.7')!, 'b'), '198.18.0.7');
-    assert.deepEqual(s.announced(7001), { host: '198.18.0.7', port: 7001 });
+    assert.deepEqual(s.announced(9001), { host: '198.18.0.7', port: 9001 });
     assert.equal(s.announced(0), undefined);
     for (let i = 0; i < 100; i++) s.note(parseIp(`10.0.${i}.1`)!, 'x');
     assert.equal(s.candidates, MAX_OBSERVED_IPS);
     const ext = new SelfAddress({ host: '203.0.113.5', port: 9000 });
     assert.equal(ext.note(parseIp('198.18.0.7')!, 'a'), undefined);
-    assert.deepEqual(ext.announced(7001), { host: '203.0.113.5', port: 9000 });
+    assert.deepEqual(ext.announced(9001), { host: '203.0.113.5', port: 9000 });
     assert.equal(ext.ips().length, 1);
   });
 });
 
 describe('seeds', () => {
   it('accept host:port, [v6]:port, ws:// and DNS names; --seeds overrides genesis, which overrides the hard-coded list', () => {
-    assert.equal(seedUrl('198.18.0.1:7001'), 'ws://198.18.0.1:7001');
-    assert.equal(seedUrl('seed.example.org:7001'), 'ws://seed.example.org:7001');
-    assert.equal(seedUrl('[2001:db8::1]:7001'), 'ws://[2001:db8::1]:7001');
-    assert.equal(seedUrl('ws://127.0.0.1:7002'), 'ws://127.0.0.1:7002');
+    assert.equal(seedUrl('198.18.0.1:9001'), 'ws://198.18.0.1:9001');
+    assert.equal(seedUrl('seed.example.org:9001'), 'ws://seed.example.org:9001');
+    assert.equal(seedUrl('[2001:db8::1]:9001'), 'ws://[2001:db8::1]:9001');
+    assert.equal(seedUrl('ws://127.0.0.1:9002'), 'ws://127.0.0.1:9002');
     for (const bad of ['127.0.0.1', 'http://x:1', 'x:99999', 'ws://x:1/path'])
       assert.throws(() => seedUrl(bad), (e) => isNodeError(e, 'CONFIG_ERROR') && e.message.includes(bad), bad);
     assert.deepEqual(parseSeeds(undefined, []), LOCAL_SEEDS);
-    assert.deepEqual(parseSeeds(undefined, ['ws://10.0.0.1:7001']), ['ws://10.0.0.1:7001']);
-    assert.deepEqual(parseSeeds('a.example:1, 10.0.0.2:2', ['ws://10.0.0.1:7001']), ['ws://a.example:1', 'ws://10.0.0.2:2']);
-    assert.deepEqual(parseSeeds('none', ['ws://10.0.0.1:7001']), []);
-    assert.deepEqual(parseHostPort('203.0.113.5:7001', 'x'), { host: '203.0.113.5', port: 7001 });
-    assert.deepEqual(parseHostPort('[2001:db8::1]:7001', 'x'), { host: '2001:db8::1', port: 7001 });
+    assert.deepEqual(parseSeeds(undefined, ['ws://10.0.0.1:9001']), ['ws://10.0.0.1:9001']);
+    assert.deepEqual(parseSeeds('a.example:1, 10.0.0.2:2', ['ws://10.0.0.1:9001']), ['ws://a.example:1', 'ws://10.0.0.2:2']);
+    assert.deepEqual(parseSeeds('none', ['ws://10.0.0.1:9001']), []);
+    assert.deepEqual(parseHostPort('203.0.113.5:9001', 'x'), { host: '203.0.113.5', port: 9001 });
+    assert.deepEqual(parseHostPort('[2001:db8::1]:9001', 'x'), { host: '2001:db8::1', port: 9001 });
   });
 
   it('the bundled genesis.json lists the three local seeds, and seeds never change the genesis hash', async () => {
@@ -148,7 +148,7 @@ describe('seeds', () => {
     assert.deepEqual(await loadGenesisSeeds(path), LOCAL_SEEDS);
     const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     const { seeds: _s, ...without } = json;
-    const other = { ...json, seeds: ['203.0.113.9:7001'] };
+    const other = { ...json, seeds: ['203.0.113.9:9001'] };
     const h = (j: unknown) => toHex(parseGenesis(j).genesisHash);
     assert.equal(h(json), h(without));
     assert.equal(h(json), h(other));
