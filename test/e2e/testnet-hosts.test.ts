@@ -20,7 +20,7 @@ import { devAccount } from '../../node/core/dev-accounts.js';
 import { encodeTx, signTx, txIdHex } from '../../node/core/tx.js';
 import { bundledGenesisPath } from '../../node/paths.js';
 import { rpcCall } from '../../node/rpc/client.js';
-import { Testnet, startTestnet, stopProcess } from '../../node/testnet/launcher.js';
+import { Testnet, TestnetNode, authedUrl, startTestnet, stopProcess } from '../../node/testnet/launcher.js';
 import { NetnsNetwork, createNetnsNetwork, netnsNodeLayout, netnsUnavailable, teardownNetns } from '../../node/testnet/netns.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -74,7 +74,10 @@ after(async () => {
 });
 
 const seedUrls = () => [1, 2, 3].map((i) => `ws://${SUBNET}.${i}:${PORT}`);
-const peersOf = (rpc: string) => rpcCall<PeerJson[]>(rpc, 'getPeers', [], 2_000);
+// RPC on a non-loopback address needs the node's cookie (written to its datadir at start).
+const call = async <T>(n: Pick<TestnetNode, 'rpc' | 'datadir'>, method: string, params: unknown[] = [], timeoutMs?: number) =>
+  rpcCall<T>(await authedUrl(n), method, params, timeoutMs);
+const peersOf = (n: Pick<TestnetNode, 'rpc' | 'datadir'>) => call<PeerJson[]>(n, 'getPeers', [], 2_000);
 
 test('6 hosts: discovery beyond the seeds, a tx and a block reach all, restart without seeds', { skip: why, timeout: 150_000 }, async () => {
   const nodes = net!.nodes;
@@ -85,7 +88,7 @@ test('6 hosts: discovery beyond the seeds, a tx and a block reach all, restart w
   await waitFor(
     async () => {
       for (const n of nodes.slice(3)) {
-        const peers = await peersOf(n.rpc).catch(() => []);
+        const peers = await peersOf(n).catch(() => []);
         if (!peers.some((p) => p.direction === 'outbound' && !seedUrls().includes(p.address))) return false;
       }
       return true;
@@ -96,27 +99,27 @@ test('6 hosts: discovery beyond the seeds, a tx and a block reach all, restart w
   );
   process.stdout.write(`# non-seed outbound peers everywhere after ${Date.now() - t0} ms\n`);
   // No address a remote node could not dial was ever relayed to it.
-  for (const n of nodes) for (const p of await peersOf(n.rpc)) assert.doesNotMatch(p.address, /127\.0\.0\.1|localhost/, `${n.rpc}: ${p.address}`);
+  for (const n of nodes) for (const p of await peersOf(n)) assert.doesNotMatch(p.address, /127\.0\.0\.1|localhost/, `${n.rpc}: ${p.address}`);
 
   // A transaction submitted at the last node reaches every node.
   const params = await loadGenesis(bundledGenesisPath());
   const from = devAccount(0);
   const tx = signTx({ chainId: params.chainId, from: from.publicKey, to: devAccount(5).addressHash, amount: 100_000_000n, fee: 5_000n, nonce: 0n }, from.privateKey);
   const id = txIdHex(tx);
-  await rpcCall(nodes[5]!.rpc, 'sendTransaction', [toHex(encodeTx(tx))]);
+  await call(nodes[5]!, 'sendTransaction', [toHex(encodeTx(tx))]);
   await waitFor(
-    async () => (await Promise.all(nodes.map((n) => rpcCall(n.rpc, 'getTransaction', [id]).then(() => true, () => false)))).every(Boolean),
+    async () => (await Promise.all(nodes.map((n) => call(n, 'getTransaction', [id]).then(() => true, () => false)))).every(Boolean),
     30_000,
     'the tx at every node',
     250,
   );
   // A block mined after that reaches every node.
   const miner = nodes.find((n) => n.miner)!;
-  const h0 = (await rpcCall<{ height: number }>(miner.rpc, 'getInfo')).height;
-  await waitFor(async () => (await rpcCall<{ height: number }>(miner.rpc, 'getInfo')).height > h0, 60_000, 'a new block', 250);
-  const tip = (await rpcCall<{ tip: string }>(miner.rpc, 'getInfo')).tip;
+  const h0 = (await call<{ height: number }>(miner, 'getInfo')).height;
+  await waitFor(async () => (await call<{ height: number }>(miner, 'getInfo')).height > h0, 60_000, 'a new block', 250);
+  const tip = (await call<{ tip: string }>(miner, 'getInfo')).tip;
   await waitFor(
-    async () => (await Promise.all(nodes.map((n) => rpcCall(n.rpc, 'getBlock', [tip]).then(() => true, () => false)))).every(Boolean),
+    async () => (await Promise.all(nodes.map((n) => call(n, 'getBlock', [tip]).then(() => true, () => false)))).every(Boolean),
     30_000,
     `block ${tip} at every node`,
     250,
@@ -135,7 +138,7 @@ test('6 hosts: discovery beyond the seeds, a tx and a block reach all, restart w
   await log.close();
   await waitFor(
     async () => {
-      const peers = await peersOf(four.rpc).catch(() => []);
+      const peers = await peersOf(four).catch(() => []);
       return peers.some((p) => !seedUrls().includes(p.address));
     },
     40_000,
