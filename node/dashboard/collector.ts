@@ -304,7 +304,12 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
   private async scrapeMetrics(s: DashboardNodeSource, t: NodeTrack, timeout: number): Promise<void> {
     let text: string;
     try {
-      const res = await fetch(new URL('/metrics', s.rpc), { signal: AbortSignal.timeout(timeout) });
+      // fetch refuses credentials in a URL: a cookie-protected node's user:password goes in the header.
+      const url = new URL('/metrics', s.rpc);
+      const headers: Record<string, string> = {};
+      if (url.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      url.username = url.password = '';
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeout) });
       if (!res.ok) return;
       text = await res.text();
     } catch {

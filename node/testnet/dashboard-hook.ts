@@ -7,10 +7,9 @@
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LOCAL_SEEDS } from '../config.js';
 import { Collector, DashboardNodeSource } from '../dashboard/collector.js';
 import { DashboardServer, NodeControls } from '../dashboard/server.js';
-import { Testnet, TestnetNode, stopProcess } from './launcher.js';
+import { Testnet, TestnetNode, authedUrl, stopProcess } from './launcher.js';
 
 export interface TestnetDashboard {
   url: string;
@@ -22,7 +21,7 @@ export interface TestnetDashboard {
 export interface DashboardHookOptions {
   /** 0 picks a free port. */
   port: number;
-  /** The seeds' p2p URLs, to mark seed nodes (default: the hard-coded local seeds). */
+  /** The seeds' p2p URLs, to mark seed nodes (default: the first three nodes, as the launcher makes them). */
   seeds?: string[];
   pollMs?: number;
 }
@@ -50,10 +49,10 @@ export function testnetControls(net: Testnet): NodeControls {
     async start(index) {
       const n = find(index);
       if (exitReason(n) === undefined) throw new Error(`node${index} is already running (pid ${n.pid})`);
-      const [, ...args] = n.process.spawnargs;
       const log = await open(join(n.datadir, 'node.log'), 'a');
       try {
-        const child = spawn(process.execPath, args, { stdio: ['ignore', log.fd, log.fd], detached: true });
+        // The exact command the launcher used (in a namespace too, with --hosts).
+        const child = spawn(n.command[0]!, n.command.slice(1), { stdio: ['ignore', log.fd, log.fd], detached: true });
         n.process = child;
         n.pid = child.pid!;
       } finally {
@@ -66,9 +65,17 @@ export function testnetControls(net: Testnet): NodeControls {
 
 /** Starts the collector and the dashboard server for a running testnet. @throws Error when the port is taken. */
 export async function startTestnetDashboard(net: Testnet, o: DashboardHookOptions): Promise<TestnetDashboard> {
-  const seeds = new Set(o.seeds ?? LOCAL_SEEDS);
+  const seeds = new Set(o.seeds ?? net.nodes.slice(0, 3).map((n) => n.p2p));
+  // RPC beyond loopback (--hosts) needs each node's cookie, which a restart renews: re-read every 2 s.
+  const rpcUrls = new Map<number, string>();
+  const refreshUrls = async () => {
+    for (const n of net.nodes) rpcUrls.set(n.index, await authedUrl(n));
+  };
+  await refreshUrls();
+  const cookieTimer = setInterval(() => void refreshUrls().catch(() => {}), 2000);
+  cookieTimer.unref();
   const sources = (): DashboardNodeSource[] =>
-    net.nodes.map((n) => ({ index: n.index, p2p: n.p2p, rpc: n.rpc, miner: n.miner, seed: seeds.has(n.p2p), exited: () => exitReason(n) }));
+    net.nodes.map((n) => ({ index: n.index, p2p: n.p2p, rpc: rpcUrls.get(n.index) ?? n.rpc, miner: n.miner, seed: seeds.has(n.p2p), exited: () => exitReason(n) }));
   const collector = new Collector({ nodes: sources, pollMs: o.pollMs, controls: true });
   const server = new DashboardServer({ collector, controls: testnetControls(net) });
   const url = await server.start(o.port);
@@ -78,6 +85,7 @@ export async function startTestnetDashboard(net: Testnet, o: DashboardHookOption
     collector,
     server,
     async stop() {
+      clearInterval(cookieTimer);
       collector.stop();
       await server.stop();
     },
