@@ -29,6 +29,8 @@ export interface NodeConfig {
   maxOutbound: number;
   maxInbound: number;
   refreshIntervalMs: number;
+  /** Accept the test-only RPC controls (setMockTime, setPeerFilter, setLinkFault). Never in production. */
+  allowFaults?: boolean;
 }
 
 /** `--seeds a,b` | `--seeds none` | default hard-coded list. @throws NodeError CONFIG_ERROR on a bad URL. */

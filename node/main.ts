@@ -29,6 +29,7 @@ const program = new Command('minichain-node')
   .option('--max-outbound <n>', 'outbound peers to keep', '8')
   .option('--max-inbound <n>', 'inbound peers to accept', '32')
   .option('--refresh-interval <ms>', 'peer refresh interval (ping, getaddr, dial)', '10000')
+  .option('--allow-faults', 'accept the test-only RPC controls setMockTime, setPeerFilter, setLinkFault (never in production)', false)
   .showHelpAfterError();
 
 async function main(): Promise<void> {
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     maxOutbound: Number(o.maxOutbound),
     maxInbound: Number(o.maxInbound),
     refreshIntervalMs: Number(o.refreshInterval),
+    allowFaults: o.allowFaults === true,
   };
   const log = createLogger(config.logLevel);
   const params = await loadGenesis(config.genesisPath);
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
       rpc: `http://${config.rpcHost}:${node.rpc.port}`,
       nodeId: node.nodeKey.nodeId,
       datadir: config.datadir,
+      ...(config.allowFaults ? { allowFaults: true } : {}),
     },
     'minichain node started',
   );

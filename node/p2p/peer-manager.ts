@@ -39,7 +39,9 @@ const SEED_BACKOFF_MAX_MS = 10 * 60_000;
 /** Coalesces bursts of "try dialling now" (new addresses learnt) into one pass. */
 const KICK_DELAY_MS = 20;
 /** Close reasons after which a failed outbound handshake does not count against the address. */
-const NOT_THE_ADDRESS_FAULT = new Set(['duplicate-connection', 'self-connection', 'shutdown']);
+const NOT_THE_ADDRESS_FAULT = new Set(['duplicate-connection', 'self-connection', 'shutdown', 'peer-filtered', 'network-disabled']);
+/** Cap on the test-only deny list (setPeerFilter): far above any local testnet. */
+export const MAX_DENIED_PEERS = 1024;
 
 export interface PeerManagerOptions {
   book: AddrBook;
@@ -89,6 +91,10 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   private timer: NodeJS.Timeout | undefined;
   private kickTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Test-only partition (setPeerFilter): nodeIds refused in both directions. Capped at MAX_DENIED_PEERS. */
+  private denied = new Set<string>();
+  /** setNetworkActive(false): no connections in or out until turned back on. */
+  private active = true;
 
   constructor(private readonly o: PeerManagerOptions) {
     super();
@@ -138,8 +144,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
 
   /** Takes an inbound connection from the listener. */
   accept(conn: Connection): void {
-    if (this.stopped) {
-      conn.close('shutdown', CloseCode.goingAway);
+    if (this.stopped || !this.active) {
+      conn.close(this.stopped ? 'shutdown' : 'network-disabled', CloseCode.goingAway);
       conn.start();
       return;
     }
@@ -154,6 +160,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
    */
   async connect(url: string): Promise<Peer> {
     const { key } = parsePeerUrl(url);
+    if (!this.active) throw new NodeError('ABORTED', 'network is disabled (setNetworkActive false)');
     const existing = this.established().find((p) => p.listenKey === key);
     if (existing) return existing;
     const conn = await this.dialTracked(key, url, 'manual');
@@ -178,6 +185,33 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     this.o.log.warn({ nodeId, reason, durationMs }, 'peer banned');
     this.emit('banned', { nodeId, reason });
     for (const p of this.all) if (p.nodeIdHex === nodeId) p.disconnect(reason, CloseCode.policyViolation);
+  }
+
+  /**
+   * Refuses `nodeIds` from now on (inbound and outbound, after their hello) and drops them now.
+   * Replaces the previous list; [] heals the partition.
+   * @throws NodeError INVALID_ARGUMENT for more than MAX_DENIED_PEERS ids.
+   */
+  setDenied(nodeIds: string[]): void {
+    if (nodeIds.length > MAX_DENIED_PEERS) throw new NodeError('INVALID_ARGUMENT', `"deny" expected <= ${MAX_DENIED_PEERS} node ids, got ${nodeIds.length}`);
+    this.denied = new Set(nodeIds);
+    for (const p of this.all) if (p.nodeIdHex && this.denied.has(p.nodeIdHex)) p.disconnect('peer-filtered');
+    if (this.denied.size === 0) this.kick();
+  }
+
+  deniedPeers(): string[] {
+    return [...this.denied];
+  }
+
+  /** Bitcoin Core's setnetworkactive: off drops every connection and refuses new ones, on dials again. */
+  setActive(on: boolean): void {
+    this.active = on;
+    if (!on) for (const p of this.all) p.disconnect('network-disabled');
+    else this.kick();
+  }
+
+  get isActive(): boolean {
+    return this.active;
   }
 
   /** Schedules a dialling pass soon (coalesced). */
@@ -222,6 +256,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     const id = peer.nodeIdHex!;
     if (this.stopped) return 'shutdown';
     if (this.o.book.isBanned(id)) return 'banned';
+    if (!this.active) return 'network-disabled';
+    if (this.denied.has(id)) return 'peer-filtered';
     if (this.byNodeId.get(id)?.direction === peer.direction) return 'duplicate-connection';
     if (peer.direction === 'inbound' && this.countEstablished('inbound') >= this.o.maxInbound) return 'too-many-inbound';
     if (hello.listenPort > 0 && peer.direction === 'inbound') peer.listenKey = peerKey({ host: peer.host, port: hello.listenPort });
@@ -291,7 +327,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   }
 
   private fillOutbound(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.active) return;
     let outbound = this.dialing.size;
     for (const p of this.all) if (p.direction === 'outbound') outbound++;
     const need = this.o.maxOutbound - outbound;

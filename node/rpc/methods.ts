@@ -11,6 +11,7 @@ import { Verdict } from '../core/verdict.js';
 import { blockToJson, txToJson } from './format.js';
 import { RPC_REJECTED, RpcError, invalidParams, notFound } from './errors.js';
 import { RpcHandler } from './server.js';
+import { FaultOps, OperatorOps, addOperatorMethods } from './operator-methods.js';
 
 export interface PeerSummary {
   nodeId: string;
@@ -29,6 +30,10 @@ export interface RpcContext {
   syncing(): boolean;
   /** Admits to the mempool and relays to peers. */
   submitTx(tx: Tx): Promise<Verdict<{ idHex: string }>>;
+  /** Operator RPCs (addPeer, setBan, generate, ...), see operator-methods.ts. */
+  ops?: OperatorOps;
+  /** Test-only controls; undefined unless the node runs with --allow-faults (the methods then refuse). */
+  faults?: FaultOps;
 }
 
 const MAX_HISTORY = 1000;
@@ -153,6 +158,8 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
   m.set('getMempool', () =>
     mempool.entries().map((e) => ({ ...txToJson(e.tx, e.id), from: encodeAddress(txSender(e.tx)) })),
   );
+
+  if (ctx.ops) addOperatorMethods(m, ctx.ops, ctx.faults);
 
   return m;
 }
