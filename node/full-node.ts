@@ -83,6 +83,7 @@ export class FullNode {
       const node: FullNode = new FullNode(config, params, chain, mempool, p2p, undefined as unknown as RpcServer, nodeKey, pool, log, clock);
       chain.on('tip', (c) => {
         for (const b of c.connected) node.arrivals.block(blockHashHex(b.header), b.header.height);
+        node.arrivals.reorg(c.disconnected.length);
       });
       mempool.on('tx', (_tx, id) => node.arrivals.tx(id));
       mempool.on('removed', (ids, reason) => node.arrivals.removed(ids, reason));

@@ -46,6 +46,8 @@ export class Arrivals {
   private readonly blocks: FirstSeen<BlockArrival>;
   private readonly txs: FirstSeen<TxArrival>;
   private readonly removals: FirstSeen<TxRemoval>;
+  /** Tip changes that disconnected blocks, and the deepest such disconnect. */
+  private reorgs = { count: 0, maxDepth: 0 };
 
   constructor(cap = MAX_ARRIVALS, private readonly clock: () => number = Date.now) {
     this.blocks = new FirstSeen(cap);
@@ -68,7 +70,13 @@ export class Arrivals {
     for (const id of ids) this.removals.add(id, { id, reason, t });
   }
 
-  snapshot(): { blocks: BlockArrival[]; txs: TxArrival[]; removals: TxRemoval[] } {
-    return { blocks: this.blocks.values(), txs: this.txs.values(), removals: this.removals.values() };
+  reorg(depth: number): void {
+    if (depth <= 0) return;
+    this.reorgs.count++;
+    this.reorgs.maxDepth = Math.max(this.reorgs.maxDepth, depth);
+  }
+
+  snapshot(): { blocks: BlockArrival[]; txs: TxArrival[]; removals: TxRemoval[]; reorgs: { count: number; maxDepth: number } } {
+    return { blocks: this.blocks.values(), txs: this.txs.values(), removals: this.removals.values(), reorgs: { ...this.reorgs } };
   }
 }
