@@ -35,6 +35,8 @@ export interface ClusterNode {
   process: ChildProcess | undefined;
   /** Set while the runner means it to be down (killed, stopped), so its exit is expected. */
   down: boolean;
+  /** When the current process was spawned (ms): its arrival log starts there. */
+  startedAt: number;
 }
 
 export interface UnexpectedExit {
@@ -76,6 +78,7 @@ export class Cluster {
       nodeId: '',
       process: undefined,
       down: true,
+      startedAt: 0,
     };
     this.nodes.push(n);
     return n;
@@ -100,6 +103,7 @@ export class Cluster {
     await log.close();
     n.process = child;
     n.down = false;
+    n.startedAt = Date.now();
     child.once('exit', (code, signal) => {
       if (n.process !== child) return;
       if (!n.down) {

@@ -35,11 +35,10 @@ export async function finalChecks(run: ScenarioRun): Promise<Figures> {
   const { cluster, results } = run;
   await run.load.stop();
   for (let i = 0; i < DRAIN_ROUNDS; i++) {
-    if (!(await run.converge(cluster.live(), 'converged'))) break;
+    if (!(await run.converge(cluster.live(), 'converged', true))) break;
     const sizes = await Promise.all(cluster.live().map((n) => cluster.rpc<{ mempool: number }>(n, 'getInfo').then((x) => x.mempool)));
     if (sizes.every((s) => s === 0)) break;
     results.pop(); // only the last convergence of the drain counts
-    run.convergeMs.pop();
     await run.generate(run.cluster.live()[0]!, 1).catch(() => {});
   }
   const live = cluster.live();
@@ -56,19 +55,27 @@ export async function finalChecks(run: ScenarioRun): Promise<Figures> {
   const arrivals = await Promise.all(live.map((n) => cluster.rpc<ArrivalsView>(n, 'getArrivals', [], 30_000)));
   const removals = new Map<string, string>();
   const seenBy = new Map<string, number>();
-  const blockTimes = new Map<string, number[]>();
-  const txTimes = new Map<string, number[]>();
+  const firstSeen = new Map<string, number>();
   const reorgs = { count: 0, maxDepth: 0 };
   for (const a of arrivals) {
     for (const r of a.removals) removals.set(r.id, r.reason);
-    for (const t of a.txs) {
-      seenBy.set(t.id, (seenBy.get(t.id) ?? 0) + 1);
-      txTimes.set(t.id, [...(txTimes.get(t.id) ?? []), t.t]);
-    }
-    for (const b of a.blocks) blockTimes.set(b.hash, [...(blockTimes.get(b.hash) ?? []), b.t]);
+    for (const t of a.txs) seenBy.set(t.id, (seenBy.get(t.id) ?? 0) + 1);
+    for (const x of [...a.txs.map((t) => ({ k: t.id, t: t.t })), ...a.blocks.map((b) => ({ k: b.hash, t: b.t }))]) firstSeen.set(x.k, Math.min(firstSeen.get(x.k) ?? Infinity, x.t));
     reorgs.count += a.reorgs.count;
     reorgs.maxDepth = Math.max(reorgs.maxDepth, a.reorgs.maxDepth);
   }
+  // A node counts for an item's spread only if it was running when the item first appeared anywhere:
+  // a node that (re)started later fetched it by catching up, which is sync time, not propagation.
+  const blockTimes = new Map<string, number[]>();
+  const txTimes = new Map<string, number[]>();
+  arrivals.forEach((a, i) => {
+    const since = live[i]!.startedAt;
+    const add = (m: Map<string, number[]>, k: string, t: number) => {
+      if (firstSeen.get(k)! >= since) m.set(k, [...(m.get(k) ?? []), t]);
+    };
+    for (const t of a.txs) add(txTimes, t.id, t.t);
+    for (const b of a.blocks) add(blockTimes, b.hash, b.t);
+  });
   const reference = ledgers[0]!;
   const outcomes = accountTxs(run.load.accepted.values(), reference.chain, removals, seenBy, run.kills);
   const removedTotal = [...outcomes.removed.values()].reduce((a, b) => a + b, 0);
@@ -88,7 +95,10 @@ export async function finalChecks(run: ScenarioRun): Promise<Figures> {
         },
   );
 
-  const spreads = (m: Map<string, number[]>) => [...m.values()].filter((ts) => ts.length >= 2).map((ts) => Math.max(...ts) - Math.min(...ts));
+  // Spreads of items first seen while a partition held measure the partition, not propagation.
+  const inPartition = (t: number) => run.partitionWindows.some(([a, b]) => t >= a && t <= b);
+  const spreads = (m: Map<string, number[]>) =>
+    [...m.values()].filter((ts) => ts.length >= 2 && !inPartition(Math.min(...ts))).map((ts) => Math.max(...ts) - Math.min(...ts));
   const bs = spreads(blockTimes);
   const ts = spreads(txTimes);
   const seconds = run.load.activeMs / 1000;

@@ -18,7 +18,7 @@ export function summarize(results: CheckResult[]): InvariantSummary[] {
   for (const r of results) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
   return [...byName].map(([name, rs]) => {
     const failures = rs.filter((r) => !r.pass);
-    const detail = failures.length > 0 ? failures[0]!.detail : rs.length === 1 ? rs[0]!.detail : `${rs.length} checks; last: ${rs[rs.length - 1]!.detail}`;
+    const detail = failures.length > 0 ? failures[0]!.detail : rs.length === 1 ? rs[0]!.detail : `${rs.length} checks; first: ${rs[0]!.detail}`;
     return { name, pass: failures.length === 0, checks: rs.length, detail, failures };
   });
 }

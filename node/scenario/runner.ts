@@ -43,6 +43,8 @@ export interface RunReport {
 export const DEFAULT_CONVERGE_MS = 30_000;
 export const DEFAULT_MAX_RSS_MB = 512;
 const PEER_WAIT_MS = 20_000;
+/** While converging with mining paused: one block on the majority branch this often, to end ties. */
+const TIE_BREAK_MS = 1500;
 
 /** mulberry32: the seeded PRNG, so a run can be replayed from its --seed. */
 export function seededRandom(seed: number): () => number {
@@ -71,6 +73,8 @@ export class ScenarioRun {
   readonly maxRssMb: number;
   blocksMined = 0;
   private groups: number[][] | undefined;
+  /** [from, to] times while a partition held: block spreads then measure the partition, not propagation. */
+  readonly partitionWindows: [number, number][] = [];
   private linkFault: { delayMs: number; jitterMs: number; dropPerMinute: number } | undefined;
   private lastKilled: ClusterNode | undefined;
   private lastFaultAt = Date.now();
@@ -197,6 +201,8 @@ export class ScenarioRun {
         return this.expectRefused(this.resolve(s.node), s.blocks ?? 2);
       case 'expect-accepted':
         return this.expectAccepted(this.resolve(s.node));
+      case 'expect-held':
+        return this.expectHeld(this.resolve(s.node));
       case 'tamper':
         return this.tamper(this.resolve(s.node), s.account, BigInt(s.amount));
     }
@@ -256,6 +262,7 @@ export class ScenarioRun {
       at += size;
     });
     this.groups = groups.filter((g) => g.length > 0);
+    this.partitionWindows.push([Date.now(), Number.MAX_SAFE_INTEGER]);
     this.say(`partition ${this.groups.map((g) => g.join(',')).join(' | ')}`);
     await Promise.all(live.map((n) => this.applyFilter(n)));
     this.lastFaultAt = Date.now();
@@ -269,6 +276,8 @@ export class ScenarioRun {
 
   private async heal(): Promise<void> {
     this.groups = undefined;
+    const w = this.partitionWindows[this.partitionWindows.length - 1];
+    if (w) w[1] = Date.now();
     await Promise.all(this.cluster.live().map((n) => this.applyFilter(n)));
     this.lastFaultAt = Date.now();
   }
@@ -337,7 +346,7 @@ export class ScenarioRun {
    * Mining paused, waits until `nodes` share one tip; a tie between equal-work branches is broken by
    * one block every 3 s. Records the time since the last fault.
    */
-  async converge(nodes: ClusterNode[], name: string): Promise<boolean> {
+  async converge(nodes: ClusterNode[], name: string, final = false): Promise<boolean> {
     this.minePaused = true;
     await Promise.allSettled([...this.mining]);
     const began = Date.now();
@@ -350,13 +359,21 @@ export class ScenarioRun {
         );
         if (tips.every((t) => t.tip === tips[0]!.tip)) {
           const since = Date.now() - this.lastFaultAt;
-          this.convergeMs.push(since);
-          this.results.push({ name, pass: true, detail: `${nodes.length} nodes at block ${tips[0]!.height} ${since} ms after the last fault (bound ${this.convergeBound} ms)` });
+          if (!final) this.convergeMs.push(since);
+          const when = final ? `at the end, after ${Date.now() - began} ms` : `in ${Date.now() - began} ms, ${since} ms after the last fault`;
+          this.results.push({ name, pass: true, detail: `${nodes.length} nodes at block ${tips[0]!.height} ${when} (bound ${this.convergeBound} ms)` });
           return true;
         }
-        if (Date.now() - lastTieBreak > 3000) {
+        if (Date.now() - lastTieBreak > TIE_BREAK_MS) {
+          // Extend the branch most nodes are on, so the others follow it (and a node whose blocks
+          // the rest refuse, e.g. a clock far ahead, does not keep its own branch alive).
           lastTieBreak = Date.now();
-          await this.generate(this.pick(nodes), 1).catch(() => {});
+          const votes = new Map<string, number>();
+          for (const t of tips) if (t.height >= 0) votes.set(t.tip, (votes.get(t.tip) ?? 0) + 1);
+          const best = [...votes].sort((a, b) => b[1] - a[1])[0]?.[0];
+          const n = this.pick(nodes.filter((x) => tips.find((t) => t.node === x.index)?.tip === best));
+          this.say(`converge: tips differ (${tips.map((t) => `${t.node}:${t.height}`).join(' ')}), one block on node ${n.index}`);
+          await this.generate(n, 1).catch((e) => this.say(`generate on node ${n.index} failed: ${(e as Error).message}`));
         }
         await sleep(200);
       }
@@ -394,6 +411,26 @@ export class ScenarioRun {
       return bs.every((b) => b?.mainChain === true);
     }, true);
     this.results.push({ name: 'skewed-blocks-accepted', pass: ok, detail: ok ? `block ${h!.slice(0, 16)}… of node ${k.index} (clock behind) on all ${others.length} other nodes` : `block ${h} of node ${k.index} missing from some node's main chain after ${this.convergeBound} ms`, node: k.index });
+  }
+
+  private async expectHeld(k: ClusterNode): Promise<void> {
+    const others = this.cluster.live().filter((n) => n !== k);
+    const height = async (n: ClusterNode) => (await this.cluster.rpc<{ height: number }>(n, 'getInfo')).height;
+    const start = await height(k);
+    // The others mine on; k must neither follow (the blocks are "from the future" to it) nor fall out.
+    const advanced = await this.waitFor('', this.convergeBound, async () => (await Promise.all(others.map(height))).every((h) => h >= start + 2), true);
+    const kHeight = await height(k);
+    const bans = (await Promise.all(this.cluster.live().map((n) => this.cluster.rpc<unknown[]>(n, 'listBanned')))).flat();
+    const peers = await this.cluster.rpc<unknown[]>(k, 'getPeers');
+    const pass = advanced && kHeight < start + 2 && bans.length === 0 && peers.length > 0;
+    this.results.push({
+      name: 'behind-clock-holds-blocks',
+      pass,
+      detail: pass
+        ? `node ${k.index} (clock behind) held the network's new blocks as premature at height ${kHeight}; no bans, ${peers.length} peers kept`
+        : `node ${k.index}: height ${start} -> ${kHeight} while others advanced: ${advanced}; bans ${JSON.stringify(bans)}; peers ${peers.length}`,
+      node: k.index,
+    });
   }
 
   private async sampleRss(): Promise<void> {

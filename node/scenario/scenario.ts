@@ -42,6 +42,11 @@ export type Step =
   | { do: 'expect-refused'; node: NodeRef; blocks?: number }
   /** A block mined now on `node` must reach every other node's main chain. */
   | { do: 'expect-accepted'; node: NodeRef }
+  /**
+   * `node`'s clock is so far behind that the network's blocks are beyond its 2 h future limit: it must
+   * hold them back (premature, time-too-new) without marking them invalid, banning anyone or being banned.
+   */
+  | { do: 'expect-held'; node: NodeRef }
   /** Corrupt a stopped node's ledger: add `amount` base units to dev account `account` (tests the checks). */
   | { do: 'tamper'; node: NodeRef; account: number; amount: string };
 
@@ -77,6 +82,7 @@ const STEP_FIELDS: Record<Step['do'], Record<string, 'number' | 'node' | 'array'
   converge: {},
   'expect-refused': { node: 'node', blocks: 'number?' },
   'expect-accepted': { node: 'node' },
+  'expect-held': { node: 'node' },
   tamper: { node: 'node', account: 'number', amount: 'string' },
 };
 
