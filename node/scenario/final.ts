@@ -34,13 +34,15 @@ const DRAIN_ROUNDS = 4;
 export async function finalChecks(run: ScenarioRun): Promise<Figures> {
   const { cluster, results } = run;
   await run.load.stop();
+  await run.stopMining();
+  // Mine the mempools empty, then converge: every check below reads one quiet, common tip.
   for (let i = 0; i < DRAIN_ROUNDS; i++) {
-    if (!(await run.converge(cluster.live(), 'converged', true))) break;
     const sizes = await Promise.all(cluster.live().map((n) => cluster.rpc<{ mempool: number }>(n, 'getInfo').then((x) => x.mempool)));
     if (sizes.every((s) => s === 0)) break;
-    results.pop(); // only the last convergence of the drain counts
     await run.generate(run.cluster.live()[0]!, 1).catch(() => {});
+    await run.waitFor('', 5000, async () => (await Promise.all(cluster.live().map((n) => cluster.rpc<{ mempool: number }>(n, 'getInfo')))).every((x) => x.mempool === 0), true);
   }
+  await run.converge(cluster.live(), 'converged', true);
   const live = cluster.live();
   const allocations = run.params.allocations.reduce((a, x) => a + x.balance, 0n);
   const cache = new BlockCache();

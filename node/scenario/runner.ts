@@ -118,7 +118,7 @@ export class ScenarioRun {
       this.results.push({ name: 'scenario-completed', pass: false, detail: (e as Error).message });
     } finally {
       clearInterval(this.monitor);
-      this.stopMining();
+      await this.stopMining();
       await this.load.stop();
       await Promise.allSettled([...this.mining]);
       await this.cluster.shutdown();
@@ -219,15 +219,17 @@ export class ScenarioRun {
     });
   }
 
-  private setMining(intervalMs: number): void {
-    this.stopMining();
+  private async setMining(intervalMs: number): Promise<void> {
+    await this.stopMining();
     if (intervalMs <= 0) return;
     this.mineTimer = setInterval(() => this.mineTick(), this.ms(intervalMs) || 1);
   }
 
-  private stopMining(): void {
+  /** Stops the mining timer and waits for any generate call in flight. */
+  async stopMining(): Promise<void> {
     clearInterval(this.mineTimer);
     this.mineTimer = undefined;
+    await Promise.allSettled([...this.mining]);
   }
 
   /** One block on a random live node of each partition group (or of the whole network). */

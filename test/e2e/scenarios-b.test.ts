@@ -1,0 +1,70 @@
+/**
+ * Short versions of the built-in scenarios (2 of 2): slow-links and clock-skew; and the runner fed a
+ * deliberately broken node (money added to one node's ledger outside any block), which must FAIL
+ * loudly, naming the invariant, the node and the block. Ports 23600-23999 and 23050-23059/23150-23159.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runShortScenario } from '../helpers/scenario.js';
+import { runCli } from '../helpers/run-cli.js';
+import { makeTmpDir } from '../helpers/tmp-dir.js';
+
+const SCENARIO_CLI = fileURLToPath(new URL('../../node/scenario/cli.js', import.meta.url));
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups) await c();
+});
+
+test('slow-links (short): 200 ± 50 ms per message and dropped connections under load: every invariant PASS', { timeout: 120_000 }, async () => {
+  const r = await runShortScenario('slow-links', 23600);
+  assert.ok(r.pass, r.text);
+  const p50 = r.report.figures.blockPropagationMs.p50;
+  assert.ok(p50 !== null && p50 >= 150, `blocks travel through delayed links (p50 ${p50} ms):\n${r.text}`);
+});
+
+test('clock-skew (short): +3 h refused, others unaffected, behind still handled: every invariant PASS', { timeout: 120_000 }, async () => {
+  const r = await runShortScenario('clock-skew', 23800);
+  assert.ok(r.pass, r.text);
+  for (const name of ['skewed-blocks-refused', 'others-unaffected', 'skewed-blocks-accepted', 'behind-clock-holds-blocks'])
+    assert.ok(r.report.results.some((x) => x.name === name && x.pass), `${name} checked:\n${r.text}`);
+});
+
+test('a deliberately broken node (money from nowhere in its ledger) makes the runner FAIL, naming invariant, node and block', { timeout: 120_000 }, async () => {
+  const tmp = await makeTmpDir('minichain-broken-');
+  cleanups.push(tmp.remove);
+  const file = join(tmp.path, 'broken.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      name: 'broken-ledger',
+      nodes: 3,
+      seeds: 1,
+      convergeWithinMs: 30000,
+      steps: [
+        { do: 'start' },
+        { do: 'load', txPerSec: 3 },
+        { do: 'mine', intervalMs: 700 },
+        { do: 'wait', ms: 2000 },
+        { do: 'tamper', node: 2, account: 4, amount: '123456789' },
+        { do: 'converge' },
+      ],
+    }),
+  );
+  const out = join(tmp.path, 'report.json');
+  const r = await runCli(SCENARIO_CLI, [file, '--base-port', '23050', '--json', out, '--dir', join(tmp.path, 'nodes'), '--quiet'], {}, 110_000);
+  assert.equal(r.code, 1, `exit code 1 on FAIL\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^supply\s+FAIL\s+node 2 at block \d+ [0-9a-f]{64}: ledger holds \d+, its chain allows \d+ .*difference \+123456789$/m);
+  assert.match(r.stdout, /^balances-agree\s+FAIL\s+at block \d+ [0-9a-f]{64}: node 2 holds accounts digest/m);
+  assert.match(r.stdout, /^FAIL broken-ledger: supply, balances-agree/m);
+  assert.match(r.stdout, /^no-double-nonce\s+PASS/m);
+  const json = JSON.parse(await readFile(out, 'utf8')) as { pass: boolean; invariants: { name: string; pass: boolean; failures: { node?: number; block?: { height: number; hash: string } }[] }[] };
+  assert.equal(json.pass, false);
+  const supply = json.invariants.find((i) => i.name === 'supply')!;
+  assert.equal(supply.pass, false);
+  assert.equal(supply.failures.length, 1, 'only the tampered node');
+  assert.equal(supply.failures[0]!.node, 2);
+  assert.match(supply.failures[0]!.block!.hash, /^[0-9a-f]{64}$/);
+});
