@@ -106,6 +106,7 @@ export class FullNode {
       cleanup.push(() => rpc.stop());
       (node as { rpc: RpcServer }).rpc = rpc;
       chain.on('tip', () => node.miner?.onTipChanged());
+      if (config.allowFaults) log.warn({}, 'test-only controls enabled (--allow-faults): setMockTime, setPeerFilter, setLinkFault');
       if (config.mine) await node.startMining();
       return node;
     } catch (e) {

@@ -3,7 +3,7 @@
  * (checks.ts) on every live node and gather the figures: convergence time, reorg depth, propagation
  * spread per block and per tx (p50 / p99 from the nodes' first-seen times), confirmed tx/s.
  */
-import { accountTxs, BlockCache, checkBalancesAgree, checkNodeLedger, NodeLedger, percentile } from './checks.js';
+import { accountTxs, checkBalancesAgree, checkNodeLedger, NodeLedger, percentile } from './checks.js';
 import type { ScenarioRun } from './runner.js';
 
 export interface Figures {
@@ -45,7 +45,7 @@ export async function finalChecks(run: ScenarioRun): Promise<Figures> {
   await run.converge(cluster.live(), 'converged', true);
   const live = cluster.live();
   const allocations = run.params.allocations.reduce((a, x) => a + x.balance, 0n);
-  const cache = new BlockCache();
+  const cache = run.blockCache;
   const ledgers: NodeLedger[] = [];
   for (const n of live) {
     const { ledger, results: r } = await checkNodeLedger(cluster, n, allocations, cache);

@@ -8,8 +8,9 @@
 import { rm } from 'node:fs/promises';
 import { devAccounts } from '../core/dev-accounts.js';
 import { ChainParams } from '../core/params.js';
-import { CheckResult } from './checks.js';
+import { BlockCache, CheckResult, checkBalancesAgree, checkNodeLedger, NodeLedger } from './checks.js';
 import { Cluster, ClusterNode } from './cluster.js';
+import { expectAccepted, expectHeld, expectRefused } from './expectations.js';
 import { finalChecks, Figures } from './final.js';
 import { LoadGenerator } from './load.js';
 import { NodeRef, Scenario, Step } from './scenario.js';
@@ -72,6 +73,8 @@ export class ScenarioRun {
   readonly convergeBound: number;
   readonly maxRssMb: number;
   blocksMined = 0;
+  /** Blocks fetched for chain walks, shared by every check of the run. */
+  readonly blockCache = new BlockCache();
   private groups: number[][] | undefined;
   /** [from, to] times while a partition held: block spreads then measure the partition, not propagation. */
   readonly partitionWindows: [number, number][] = [];
@@ -198,11 +201,11 @@ export class ScenarioRun {
         await this.converge(this.cluster.live(), 'converged');
         return;
       case 'expect-refused':
-        return this.expectRefused(this.resolve(s.node), s.blocks ?? 2);
+        return expectRefused(this, this.resolve(s.node), s.blocks ?? 2);
       case 'expect-accepted':
-        return this.expectAccepted(this.resolve(s.node));
+        return expectAccepted(this, this.resolve(s.node));
       case 'expect-held':
-        return this.expectHeld(this.resolve(s.node));
+        return expectHeld(this, this.resolve(s.node));
       case 'tamper':
         return this.tamper(this.resolve(s.node), s.account, BigInt(s.amount));
     }
@@ -364,6 +367,7 @@ export class ScenarioRun {
           if (!final) this.convergeMs.push(since);
           const when = final ? `at the end, after ${Date.now() - began} ms` : `in ${Date.now() - began} ms, ${since} ms after the last fault`;
           this.results.push({ name, pass: true, detail: `${nodes.length} nodes at block ${tips[0]!.height} ${when} (bound ${this.convergeBound} ms)` });
+          if (!final) await this.ledgerChecks(nodes);
           return true;
         }
         if (Date.now() - lastTieBreak > TIE_BREAK_MS) {
@@ -387,52 +391,16 @@ export class ScenarioRun {
     }
   }
 
-  private async expectRefused(k: ClusterNode, blocks: number): Promise<void> {
-    const hashes: string[] = [];
-    for (let i = 0; i < blocks; i++) hashes.push(...(await this.generate(k, 1)));
-    const others = this.cluster.live().filter((n) => n !== k);
-    // Give the blocks time to travel (they would arrive in well under a second), while the others mine on.
-    await sleep(2000);
-    for (const n of others)
-      for (const h of hashes) {
-        const b = await this.cluster.rpc<{ mainChain: boolean; height: number }>(n, 'getBlock', [h]).catch(() => undefined);
-        if (b?.mainChain) {
-          this.results.push({ name: 'skewed-blocks-refused', pass: false, detail: `node ${n.index} took block ${b.height} ${h} from node ${k.index}, whose clock is ahead`, node: n.index, block: { height: b.height, hash: h } });
-          return;
-        }
-      }
-    this.results.push({ name: 'skewed-blocks-refused', pass: true, detail: `${hashes.length} blocks of node ${k.index} (clock ahead) on no other node's chain` });
-    await this.converge(others, 'others-unaffected');
-  }
-
-  private async expectAccepted(k: ClusterNode): Promise<void> {
-    const [h] = await this.generate(k, 1);
-    const others = this.cluster.live().filter((n) => n !== k);
-    const ok = await this.waitFor(`block ${h} of node ${k.index} on every node`, this.convergeBound, async () => {
-      const bs = await Promise.all(others.map((n) => this.cluster.rpc<{ mainChain: boolean }>(n, 'getBlock', [h]).catch(() => undefined)));
-      return bs.every((b) => b?.mainChain === true);
-    }, true);
-    this.results.push({ name: 'skewed-blocks-accepted', pass: ok, detail: ok ? `block ${h!.slice(0, 16)}… of node ${k.index} (clock behind) on all ${others.length} other nodes` : `block ${h} of node ${k.index} missing from some node's main chain after ${this.convergeBound} ms`, node: k.index });
-  }
-
-  private async expectHeld(k: ClusterNode): Promise<void> {
-    const others = this.cluster.live().filter((n) => n !== k);
-    const height = async (n: ClusterNode) => (await this.cluster.rpc<{ height: number }>(n, 'getInfo')).height;
-    const start = await height(k);
-    // The others mine on; k must neither follow (the blocks are "from the future" to it) nor fall out.
-    const advanced = await this.waitFor('', this.convergeBound, async () => (await Promise.all(others.map(height))).every((h) => h >= start + 2), true);
-    const kHeight = await height(k);
-    const bans = (await Promise.all(this.cluster.live().map((n) => this.cluster.rpc<unknown[]>(n, 'listBanned')))).flat();
-    const peers = await this.cluster.rpc<unknown[]>(k, 'getPeers');
-    const pass = advanced && kHeight < start + 2 && bans.length === 0 && peers.length > 0;
-    this.results.push({
-      name: 'behind-clock-holds-blocks',
-      pass,
-      detail: pass
-        ? `node ${k.index} (clock behind) held the network's new blocks as premature at height ${kHeight}; no bans, ${peers.length} peers kept`
-        : `node ${k.index}: height ${start} -> ${kHeight} while others advanced: ${advanced}; bans ${JSON.stringify(bans)}; peers ${peers.length}`,
-      node: k.index,
-    });
+  /** supply, no-double-nonce and balances-agree during the run (the final checks repeat them at the end). */
+  private async ledgerChecks(nodes: ClusterNode[]): Promise<void> {
+    const allocations = this.params.allocations.reduce((a, x) => a + x.balance, 0n);
+    const ledgers: NodeLedger[] = [];
+    for (const n of nodes) {
+      const { ledger, results } = await checkNodeLedger(this.cluster, n, allocations, this.blockCache);
+      ledgers.push(ledger);
+      this.results.push(...results);
+    }
+    this.results.push(checkBalancesAgree(ledgers));
   }
 
   private async sampleRss(): Promise<void> {
