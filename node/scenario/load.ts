@@ -83,6 +83,13 @@ export class LoadGenerator {
     this.pending.add(p);
   }
 
+  /** One transfer now (the `send` step); resolves once the node answered. */
+  sendOne(node: ClusterNode, fromIndex: number): Promise<void> {
+    const from = this.accounts[fromIndex];
+    if (!from) throw new Error(`send: no dev account ${fromIndex}`);
+    return this.submit(node, from, this.accounts[(fromIndex + 1) % this.accounts.length]!, 1000n + BigInt(Math.floor(this.random() * 1_000_000)));
+  }
+
   private async submit(node: ClusterNode, from: DevAccount, to: DevAccount, amount: bigint): Promise<void> {
     try {
       const acct = await this.cluster.rpc<{ pendingNonce: string }>(node, 'getAccount', [from.address], 5000);

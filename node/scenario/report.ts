@@ -41,7 +41,7 @@ export function formatReport(r: RunReport): string {
     lines.push('');
     lines.push('figures');
     lines.push(`  blocks mined ${f.blocks}, final height ${f.height}`);
-    lines.push(`  convergence after faults: ${f.convergenceMs.count} measured, slowest ${ms(f.convergenceMs.max)}`);
+    lines.push(`  convergence (converge steps, mining paused): ${f.convergenceMs.count} measured, slowest ${ms(f.convergenceMs.max)}`);
     lines.push(`  reorgs ${f.reorgs.count} (all nodes), deepest ${f.reorgs.maxDepth} blocks`);
     lines.push(`  block propagation p50 ${ms(f.blockPropagationMs.p50)}, p99 ${ms(f.blockPropagationMs.p99)} (${f.blockPropagationMs.samples} blocks)`);
     lines.push(`  tx propagation p50 ${ms(f.txPropagationMs.p50)}, p99 ${ms(f.txPropagationMs.p99)} (${f.txPropagationMs.samples} txs)`);

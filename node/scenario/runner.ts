@@ -14,7 +14,7 @@ import { expectAccepted, expectHeld, expectRefused } from './expectations.js';
 import { finalChecks, Figures } from './final.js';
 import { LoadGenerator } from './load.js';
 import { NodeRef, Scenario, Step } from './scenario.js';
-import { tamperBalance } from './tamper.js';
+import { tamperAccount } from './tamper.js';
 
 export interface RunOptions {
   dir: string;
@@ -207,7 +207,12 @@ export class ScenarioRun {
       case 'expect-held':
         return expectHeld(this, this.resolve(s.node));
       case 'tamper':
-        return this.tamper(this.resolve(s.node), s.account, BigInt(s.amount));
+        return this.tamper(this.resolve(s.node), s.account, BigInt(s.amount), s.nonce === undefined ? undefined : BigInt(s.nonce));
+      case 'send':
+        return this.load.sendOne(this.resolve(s.node), s.account);
+      case 'generate':
+        await this.generate(this.resolve(s.node), s.blocks ?? 1);
+        return;
     }
   }
 
@@ -337,13 +342,13 @@ export class ScenarioRun {
     this.lastFaultAt = Date.now();
   }
 
-  private async tamper(n: ClusterNode, account: number, amount: bigint): Promise<void> {
+  private async tamper(n: ClusterNode, account: number, amount: bigint, nonce?: bigint): Promise<void> {
     const dev = this.params.devAccounts;
     if (!dev) throw new Error('tamper: the genesis has no dev accounts');
     const acct = devAccounts(account + 1, dev.seed)[account]!;
     await this.cluster.stop(n);
-    const r = await tamperBalance(n.datadir, acct.addressHash, amount);
-    this.say(`tamper: node ${n.index} ledger, dev account ${account} balance ${r.before} -> ${r.after} (outside any block)`);
+    const r = await tamperAccount(n.datadir, acct.addressHash, amount, nonce);
+    this.say(`tamper: node ${n.index} ledger, dev account ${account} balance ${r.before.balance} -> ${r.after.balance}, nonce ${r.before.nonce} -> ${r.after.nonce} (outside any block)`);
     await this.cluster.start(n);
   }
 
@@ -364,7 +369,8 @@ export class ScenarioRun {
         );
         if (tips.every((t) => t.tip === tips[0]!.tip)) {
           const since = Date.now() - this.lastFaultAt;
-          if (!final) this.convergeMs.push(since);
+          // The figure: from the converge step (which follows the fault it measures, e.g. heal) to one tip.
+          if (!final) this.convergeMs.push(Date.now() - began);
           const when = final ? `at the end, after ${Date.now() - began} ms` : `in ${Date.now() - began} ms, ${since} ms after the last fault`;
           this.results.push({ name, pass: true, detail: `${nodes.length} nodes at block ${tips[0]!.height} ${when} (bound ${this.convergeBound} ms)` });
           if (!final) await this.ledgerChecks(nodes);

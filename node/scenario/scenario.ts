@@ -47,8 +47,12 @@ export type Step =
    * hold them back (premature, time-too-new) without marking them invalid, banning anyone or being banned.
    */
   | { do: 'expect-held'; node: NodeRef }
-  /** Corrupt a stopped node's ledger: add `amount` base units to dev account `account` (tests the checks). */
-  | { do: 'tamper'; node: NodeRef; account: number; amount: string };
+  /** Corrupt a node's ledger (stopped meanwhile): add `amount` to dev account `account`, optionally set its nonce. */
+  | { do: 'tamper'; node: NodeRef; account: number; amount: string; nonce?: number }
+  /** One transfer from dev account `account` through `node`, at that node's pending nonce. */
+  | { do: 'send'; node: NodeRef; account: number }
+  /** Mine `blocks` (default 1) on `node` now. */
+  | { do: 'generate'; node: NodeRef; blocks?: number };
 
 export interface Scenario {
   name: string;
@@ -83,7 +87,9 @@ const STEP_FIELDS: Record<Step['do'], Record<string, 'number' | 'node' | 'array'
   'expect-refused': { node: 'node', blocks: 'number?' },
   'expect-accepted': { node: 'node' },
   'expect-held': { node: 'node' },
-  tamper: { node: 'node', account: 'number', amount: 'string' },
+  tamper: { node: 'node', account: 'number', amount: 'string', nonce: 'number?' },
+  send: { node: 'node', account: 'number' },
+  generate: { node: 'node', blocks: 'number?' },
 };
 
 /** @throws Error naming the step and field that is wrong */

@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadGenesis } from '../../node/config.js';
+import { bundledGenesisPath } from '../../node/paths.js';
+import { formatReport } from '../../node/scenario/report.js';
+import { ScenarioRun } from '../../node/scenario/runner.js';
+import { parseScenario } from '../../node/scenario/scenario.js';
 import { runShortScenario } from '../helpers/scenario.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
@@ -70,4 +75,42 @@ test('a deliberately broken node (money from nowhere in its ledger) makes the ru
     assert.equal(f.node, 2);
     assert.match(f.block!.hash, /^[0-9a-f]{64}$/);
   }
+});
+
+test('a block that double-spends on one node (its ledger nonce rolled back) makes the runner FAIL no-double-nonce with node and block', { timeout: 120_000 }, async () => {
+  const tmp = await makeTmpDir('minichain-double-spend-');
+  cleanups.push(tmp.remove);
+  const scenario = parseScenario(
+    {
+      name: 'double-spend',
+      nodes: 3,
+      seeds: 1,
+      convergeWithinMs: 5000,
+      steps: [
+        { do: 'start' },
+        { do: 'send', node: 1, account: 4 },
+        { do: 'generate', node: 1 },
+        { do: 'converge' },
+        { do: 'tamper', node: 2, account: 4, amount: '0', nonce: 0 },
+        { do: 'send', node: 2, account: 4 },
+        { do: 'generate', node: 2 },
+        { do: 'converge' },
+      ],
+    },
+    'inline',
+  );
+  const run = new ScenarioRun(scenario, await loadGenesis(bundledGenesisPath()), { dir: join(tmp.path, 'nodes'), basePort: 23060, seed: 1 });
+  const report = await run.run();
+  const text = formatReport(report);
+  assert.equal(report.pass, false, text);
+  const dbl = report.results.filter((r) => r.name === 'no-double-nonce' && !r.pass);
+  assert.ok(dbl.length >= 1, text);
+  for (const f of dbl) {
+    assert.equal(f.node, 2, text);
+    assert.equal(f.block?.height, 2, text);
+    assert.match(f.detail, /^node 2: sender mc1\w+ nonce 0 confirmed twice: tx [0-9a-f]{64} in block 1 [0-9a-f]{64} and tx [0-9a-f]{64} in block 2 [0-9a-f]{64}$/);
+  }
+  // the honest nodes refused that block and agree with each other
+  assert.ok(report.results.filter((r) => r.name === 'no-double-nonce' && r.node !== 2).every((r) => r.pass), text);
+  assert.match(text, /^FAIL double-spend: .*no-double-nonce/m);
 });
