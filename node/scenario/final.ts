@@ -86,7 +86,7 @@ export async function finalChecks(run: ScenarioRun): Promise<Figures> {
       ? {
           name: 'tx-accounted',
           pass: true,
-          detail: `${run.load.accepted.size} accepted: ${outcomes.confirmed} confirmed, ${outcomes.conflicted} nonce taken by another tx, ${removedTotal} removed with a reason, ${outcomes.lostWithCrash} lost with a killed node, ${outcomes.behindGap} behind a lost nonce`,
+          detail: `${run.load.accepted.size} accepted: ${outcomes.confirmed} confirmed, ${outcomes.conflicted} nonce taken by another tx, ${removedTotal} removed with a reason, ${outcomes.lostWithCrash} lost with a killed node, ${outcomes.behindGap} behind a lost nonce${run.load.untracked ? ` (${run.load.untracked} more beyond the record's cap, not checked)` : ''}`,
         }
       : {
           name: 'tx-accounted',

@@ -40,6 +40,7 @@ export class LoadGenerator {
     private readonly chainId: number,
     private readonly minFee: bigint,
     private readonly random: () => number,
+    private readonly maxTracked = MAX_TRACKED_TXS,
   ) {}
 
   /** Sets the rate; 0 stops. */
@@ -97,7 +98,7 @@ export class LoadGenerator {
       const tx = signTx({ chainId: this.chainId, from: from.publicKey, to: to.addressHash, amount, fee: this.minFee, nonce }, from.privateKey);
       const id = txIdHex(tx);
       await this.cluster.rpc(node, 'sendTransaction', [toHex(encodeTx(tx))], 5000);
-      if (this.accepted.size >= MAX_TRACKED_TXS) this.untracked++;
+      if (this.accepted.size >= this.maxTracked) this.untracked++;
       else this.accepted.set(id, { id, sender: from.address, nonce: nonce.toString(), node: node.index, at: Date.now() });
     } catch (e) {
       const reason = e instanceof RpcError ? (e.data?.reason ?? `rpc-${e.code}`) : 'node-unreachable';

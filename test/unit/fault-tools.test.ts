@@ -76,3 +76,32 @@ test('accountTxs: confirmed, nonce taken, removed with a reason, lost with a kil
   assert.equal(percentile([5, 1, 3, 2, 4], 99), 5);
   assert.equal(percentile([], 50), null);
 });
+
+test('scenario collections are capped: block cache evicts the oldest, the accepted-tx record stops and counts', async () => {
+  const { BlockCache } = await import('../../node/scenario/checks.js');
+  const { LoadGenerator } = await import('../../node/scenario/load.js');
+  const { devAccounts } = await import('../../node/core/dev-accounts.js');
+  let fetches = 0;
+  const node = { index: 1 } as never;
+  const fake = {
+    live: () => [node],
+    rpc: async (_n: unknown, method: string, params: unknown[]) => {
+      fetches++;
+      if (method === 'getBlock') return { hash: params[0], height: 1, prevHash: 'g', reward: '0', txs: [] };
+      if (method === 'getAccount') return { pendingNonce: String(fetches) };
+      return { id: 'x' };
+    },
+  } as never;
+  const cache = new BlockCache(2);
+  for (const h of ['a', 'b', 'c']) await cache.get(fake, node, h);
+  const before = fetches;
+  await cache.get(fake, node, 'c'); // kept
+  assert.equal(fetches, before);
+  await cache.get(fake, node, 'a'); // evicted: fetched again
+  assert.equal(fetches, before + 1);
+
+  const load = new LoadGenerator(fake, devAccounts(3), 1337, 1000n, () => 0.5, 2);
+  for (let i = 0; i < 3; i++) await load.sendOne(node, 0);
+  assert.equal(load.accepted.size, 2);
+  assert.equal(load.untracked, 1);
+});
