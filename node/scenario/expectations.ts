@@ -6,15 +6,16 @@
 import { ClusterNode } from './cluster.js';
 import type { ScenarioRun } from './runner.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** Blocks mined now on `k` (clock far ahead) stay off every other node's main chain; the others converge. */
 export async function expectRefused(run: ScenarioRun, k: ClusterNode, blocks: number): Promise<void> {
   const hashes: string[] = [];
   for (let i = 0; i < blocks; i++) hashes.push(...(await run.generate(k, 1)));
   const others = run.cluster.live().filter((n) => n !== k);
-  // Give the blocks time to travel (they would arrive in well under a second), while the others mine on.
-  await sleep(2000);
+  // The blocks were announced at once; once every other node has connected two more blocks (the
+  // scenario keeps mining) it has long had the chance to take them.
+  const height = async (n: ClusterNode) => (await run.cluster.rpc<{ height: number }>(n, 'getInfo')).height;
+  const start = await Promise.all(others.map(height));
+  await run.waitFor('', run.convergeBound, async () => (await Promise.all(others.map(height))).every((h, i) => h >= start[i]! + 2), true);
   for (const n of others)
     for (const h of hashes) {
       const b = await run.cluster.rpc<{ mainChain: boolean; height: number }>(n, 'getBlock', [h]).catch(() => undefined);
