@@ -31,7 +31,6 @@ import { packageVersion } from './paths.js';
 export class FullNode {
   private miner: Miner | undefined;
   private minerHash: Uint8Array | undefined;
-  /** The node's clock: real time unless a test moved it (setMockTime, --allow-faults only). */
   /** First-seen times of recent blocks and transactions (getArrivals). */
   readonly arrivals = new Arrivals();
   private stopping: Promise<void> | undefined;
@@ -46,6 +45,7 @@ export class FullNode {
     readonly nodeKey: NodeKey,
     private readonly pool: VerifyPool,
     private readonly log: Log,
+    /** The node's clock: real time unless a test moved it (setMockTime, --allow-faults only). */
     readonly clock: NodeClock,
   ) {}
 
