@@ -167,8 +167,12 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     if (!conn) throw new NodeError('ABORTED', `dial ${url} failed`);
     const peer = this.addPeer(conn, key);
     return new Promise<Peer>((resolve, reject) => {
-      const onClose = (info: PeerCloseInfo) =>
-        reject(new NodeError('ABORTED', `connection to ${url} closed before the handshake completed: ${info.reason}`));
+      const onClose = (info: PeerCloseInfo) => {
+        // Lost a race with a connection the other side dialled at the same time: that one is the answer.
+        const winner = info.reason === 'duplicate-connection' ? this.established().find((p) => p.listenKey === key) : undefined;
+        if (winner) resolve(winner);
+        else reject(new NodeError('ABORTED', `connection to ${url} closed before the handshake completed: ${info.reason}`));
+      };
       peer.once('close', onClose);
       peer.once('established', () => {
         // The manager's own listener ran first and may have closed a duplicate: then 'close' rejects.
