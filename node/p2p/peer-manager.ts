@@ -265,6 +265,9 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     if (this.byNodeId.get(id)?.direction === peer.direction) return 'duplicate-connection';
     if (peer.direction === 'inbound' && this.countEstablished('inbound') >= this.o.maxInbound) return 'too-many-inbound';
     if (hello.listenPort > 0 && peer.direction === 'inbound') peer.listenKey = peerKey({ host: peer.host, port: hello.listenPort });
+    // An address ban (setBan host:port) covers the address the peer listens on or was dialled at.
+    const addr = peer.listenKey ?? peer.dialKey;
+    if (addr && this.o.book.isBanned(addr)) return 'banned';
     return undefined;
   }
 

@@ -138,6 +138,9 @@ test('setBan by node id and by address, listBanned, clearBanned', async () => {
   await assert.rejects(third.p2p.connect(p2pUrl(plain)));
   const addr = `127.0.0.1:${faulty.p2p.port}`;
   await rpc(plain, 'setBan', [`ws://${addr}`]);
+  await waitFor(() => !linked(plain, faulty) && !linked(faulty, plain), 5000, 'address-banned peer dropped');
+  await assert.rejects(faulty.p2p.connect(p2pUrl(plain)), /banned|closed/);
+  await assert.rejects(rpc(plain, 'addPeer', [p2pUrl(faulty)]), /banned|closed|failed/);
   const list = await rpc<{ key: string; until: number }[]>(plain, 'listBanned');
   assert.deepEqual(list.map((b) => b.key).sort(), [addr, third.nodeKey.nodeId].sort());
   assert.ok(list.every((b) => b.until > Date.now()));
