@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { rpcCall } from '../../node/rpc/client.js';
 import { RpcError } from '../../node/rpc/errors.js';
 import { Cluster } from '../../node/scenario/cluster.js';
+import { makeTmpDir } from '../helpers/tmp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** SIGTERM by PID, SIGKILL after graceMs; resolves on exit. */
 function stopProcess(p: ChildProcess, graceMs: number): Promise<void> {
@@ -24,8 +26,6 @@ function stopProcess(p: ChildProcess, graceMs: number): Promise<void> {
     p.kill('SIGTERM');
   });
 }
-import { makeTmpDir } from '../helpers/tmp-dir.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
