@@ -33,6 +33,8 @@ export interface NodeConfig {
   refreshIntervalMs: number;
   /** --external-address: the host:port we announce to peers (default: learnt from what peers see). */
   externalAddress?: { host: string; port: number };
+  /** Accept the test-only RPC controls (setMockTime, setPeerFilter, setLinkFault). Never in production. */
+  allowFaults?: boolean;
 }
 
 /**

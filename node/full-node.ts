@@ -9,7 +9,7 @@ import { Chain } from './chain/chain.js';
 import { Mempool } from './chain/mempool.js';
 import { openChainState } from './chain-state.js';
 import { decodeAddress, encodeAddress } from './core/address.js';
-import { Block } from './core/block.js';
+import { Block, blockHashHex } from './core/block.js';
 import { fromHex, toHex } from './core/bytes.js';
 import { NodeError } from './core/errors.js';
 import { addressHashOf, isValidPrivateKey, publicKeyOf } from './core/keys.js';
@@ -25,10 +25,16 @@ import { NodeMetrics } from './metrics/node-metrics.js';
 import { removeCookie, rpcAccessFor } from './rpc/cookie.js';
 import { VerifyPool } from './verify/verify-pool.js';
 import { NodeConfig } from './config.js';
+import { Arrivals } from './faults/arrivals.js';
+import { NodeClock } from './faults/node-clock.js';
+import { makeFaultOps, makeOperatorOps } from './faults/operator-ops.js';
 import { packageVersion } from './paths.js';
 
 export class FullNode {
   private miner: Miner | undefined;
+  private minerHash: Uint8Array | undefined;
+  /** First-seen times of recent blocks and transactions (getArrivals). */
+  readonly arrivals = new Arrivals();
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -41,6 +47,8 @@ export class FullNode {
     readonly nodeKey: NodeKey,
     private readonly pool: VerifyPool,
     private readonly log: Log,
+    /** The node's clock: real time unless a test moved it (setMockTime, --allow-faults only). */
+    readonly clock: NodeClock,
   ) {}
 
   /**
@@ -51,10 +59,11 @@ export class FullNode {
   static async start(config: NodeConfig, params: ChainParams, log: Log): Promise<FullNode> {
     await mkdir(config.datadir, { recursive: true });
     const cleanup: (() => Promise<void>)[] = [];
+    const clock = new NodeClock();
     try {
       const pool = VerifyPool.create();
       cleanup.push(() => pool.close());
-      const state = await openChainState({ dir: join(config.datadir, 'chain'), params, verifier: pool, log });
+      const state = await openChainState({ dir: join(config.datadir, 'chain'), params, verifier: pool, log, clock: clock.now });
       cleanup.push(() => state.close());
       const { chain, mempool } = state;
       const nodeKey = await loadOrCreateNodeKey(config.datadir);
@@ -78,7 +87,14 @@ export class FullNode {
       cleanup.push(async () => metrics.detach());
       await p2p.start();
       cleanup.push(() => p2p.stop());
-      const node: FullNode = new FullNode(config, params, chain, mempool, p2p, undefined as unknown as RpcServer, nodeKey, pool, log);
+      const node: FullNode = new FullNode(config, params, chain, mempool, p2p, undefined as unknown as RpcServer, nodeKey, pool, log, clock);
+      chain.on('tip', (c) => {
+        for (const b of c.connected) node.arrivals.block(blockHashHex(b.header), b.header.height);
+        node.arrivals.reorg(c.disconnected.length);
+      });
+      mempool.on('tx', (_tx, id) => node.arrivals.tx(id));
+      mempool.on('removed', (ids, reason) => node.arrivals.removed(ids, reason));
+      const parts = { chain, mempool, p2p, arrivals: node.arrivals, clock, template: (m?: Uint8Array) => node.template(m) };
       const rpc = new RpcServer(
         makeMethods({
           chain,
@@ -89,6 +105,8 @@ export class FullNode {
           syncing: () => p2p.syncing(),
           submitTx: async (tx) => mempool.acceptTx(tx),
           mining: () => node.miner?.isRunning ?? false,
+          ops: makeOperatorOps(parts),
+          ...(config.allowFaults ? { faults: makeFaultOps(parts) } : {}),
         }),
         log.child({ mod: 'rpc' }),
         await rpcAccessFor(config),
@@ -99,6 +117,7 @@ export class FullNode {
       cleanup.push(() => removeCookie(config.datadir));
       (node as { rpc: RpcServer }).rpc = rpc;
       chain.on('tip', () => node.miner?.onTipChanged());
+      if (config.allowFaults) log.warn({}, 'test-only controls enabled (--allow-faults): setMockTime, setPeerFilter, setLinkFault');
       if (config.mine) await node.startMining();
       return node;
     } catch (e) {
@@ -107,27 +126,38 @@ export class FullNode {
     }
   }
 
-  private async startMining(): Promise<void> {
-    const minerHash = this.config.minerAddress ? decodeAddress(this.config.minerAddress) : await loadOrCreateMinerAddress(this.config.datadir);
+  /** The address mined blocks pay: --miner-address, else the key kept in the datadir. */
+  private async payee(): Promise<Uint8Array> {
+    this.minerHash ??= this.config.minerAddress ? decodeAddress(this.config.minerAddress) : await loadOrCreateMinerAddress(this.config.datadir);
+    return this.minerHash;
+  }
+
+  /** A block template on the current tip paying `miner` (default: this node's payee). */
+  private async template(miner?: Uint8Array): Promise<Block> {
     const { chain, mempool, params } = this;
+    const payTo = miner ?? (await this.payee());
+    // Select first, then read the tip: the context then matches the state the selection saw
+    // unless a block arrived in between, which the miner's onTipChanged abort covers.
+    // 200 bytes of the budget are left for the header and body fields.
+    const txs = await mempool.selectForBlock(params.maxBlockTxs, params.maxBlockBytes - 200);
+    const ctx = chain.nextBlockContext();
+    return assembleBlock(params, {
+      parentHash: ctx.parentHash,
+      parentHeight: ctx.parentHeight,
+      bits: ctx.bits,
+      timestamp: Math.max(this.clock.now(), ctx.minTimestamp),
+      miner: payTo,
+      txs,
+    });
+  }
+
+  private async startMining(): Promise<void> {
+    const minerHash = await this.payee();
+    const { chain } = this;
     this.miner = new Miner({
       dutyCycle: this.config.mineDuty,
       log: this.log.child({ mod: 'miner' }),
-      getTemplate: async (): Promise<Block> => {
-        // Select first, then read the tip: the context then matches the state the selection saw
-        // unless a block arrived in between, which the miner's onTipChanged abort covers.
-        // 200 bytes of the budget are left for the header and body fields.
-        const txs = await mempool.selectForBlock(params.maxBlockTxs, params.maxBlockBytes - 200);
-        const ctx = chain.nextBlockContext();
-        return assembleBlock(params, {
-          parentHash: ctx.parentHash,
-          parentHeight: ctx.parentHeight,
-          bits: ctx.bits,
-          timestamp: Math.max(Date.now(), ctx.minTimestamp),
-          miner: minerHash,
-          txs,
-        });
-      },
+      getTemplate: () => this.template(),
       submit: (b) => chain.acceptBlock(b),
     });
     this.miner.on('block', (b) => this.log.info({ height: b.header.height, txs: b.txs.length }, 'mined block'));

@@ -30,6 +30,7 @@ const program = new Command('minichain-node')
   .option('--max-outbound <n>', 'outbound peers to keep', '8')
   .option('--max-inbound <n>', 'inbound peers to accept', '32')
   .option('--refresh-interval <ms>', 'peer refresh interval (ping, getaddr, dial)', '10000')
+  .option('--allow-faults', 'accept the test-only RPC controls setMockTime, setPeerFilter, setLinkFault (never in production)', false)
   .showHelpAfterError();
 
 async function main(): Promise<void> {
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     maxOutbound: Number(o.maxOutbound),
     maxInbound: Number(o.maxInbound),
     refreshIntervalMs: Number(o.refreshInterval),
+    allowFaults: o.allowFaults === true,
   };
   if (o.externalAddress !== undefined) config.externalAddress = parseHostPort(o.externalAddress, '--external-address');
   // Before anything touches the disk: a taken port is one line, and no ./data is left behind.
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
       rpc: `http://${config.rpcHost}:${node.rpc.port}`,
       nodeId: node.nodeKey.nodeId,
       datadir: config.datadir,
+      ...(config.allowFaults ? { allowFaults: true } : {}),
     },
     'minichain node started',
   );

@@ -20,6 +20,7 @@ import { Log, silentLog } from '../log.js';
 import { packageVersion } from '../paths.js';
 import { peerDbPath } from '../storage/peer-store.js';
 import { AddrEntry, BanRecord } from './addr-book.js';
+import { LinkFaults, LinkFaultSpec } from './link-faults.js';
 import { NodeKey } from './node-key.js';
 import {
   DEFAULT_DIAL_TIMEOUT_MS,
@@ -130,6 +131,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   private manager: PeerManager | undefined;
   private relay: Relay | undefined;
   private sync: Sync | undefined;
+  private faults: LinkFaults | undefined;
   private stopping: Promise<void> | undefined;
   private readonly log: Log;
   private readonly clock: () => number;
@@ -261,6 +263,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     });
     manager.addSelfKeys(selfKeys);
     this.manager = manager;
+    this.faults = new LinkFaults(established, random, this.log);
     this.relay = relay;
     this.sync = sync;
 
@@ -278,6 +281,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       this.opts.chain.off('tip', this.onTip);
       this.opts.mempool.off('tx', this.onTx);
       this.opts.mempool.off('removed', this.onRemoved);
+      this.faults?.stop();
       await this.manager?.stop();
       await this.listener?.stop();
       this.relay?.stop();
@@ -332,6 +336,37 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     return this.table?.book.listBans() ?? [];
   }
 
+  // ---- operator and test-only controls (RPC setNetworkActive, setPeerFilter, setLinkFault) ----
+
+  /** Bitcoin Core's setnetworkactive. */
+  setNetworkActive(on: boolean): void {
+    this.manager?.setActive(on);
+  }
+
+  get networkActive(): boolean {
+    return this.manager?.isActive ?? false;
+  }
+
+  /** A partition: `deny` nodeIds are dropped and refused in both directions until the list is cleared. */
+  setPeerFilter(deny: string[]): void {
+    if (!this.manager) throw new NodeError('ABORTED', 'P2P is not running');
+    this.manager.setDenied(deny);
+  }
+
+  peerFilter(): string[] {
+    return this.manager?.deniedPeers() ?? [];
+  }
+
+  /** @throws NodeError INVALID_ARGUMENT (see LinkFaults.set) */
+  setLinkFault(spec: LinkFaultSpec): void {
+    if (!this.faults) throw new NodeError('ABORTED', 'P2P is not running');
+    this.faults.set(spec);
+  }
+
+  linkFaults(): LinkFaultSpec[] {
+    return this.faults?.list() ?? [];
+  }
+
   /** The address book's entries. */
   knownAddresses(): AddrEntry[] {
     return this.table?.book.all() ?? [];
@@ -340,6 +375,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   /** Connects the services' events to each other, to the chain and mempool, and to our own events. */
   private wire(manager: PeerManager, relay: Relay, sync: Sync, listener: Listener): void {
     manager.on('established', (peer) => {
+      this.faults?.apply(peer);
       this.emit('peer-connected', { nodeId: peer.nodeIdHex!, address: `${peer.host}:${peer.remotePort}`, direction: peer.direction });
       sync.maybeStart();
       relay.trickleMempool(peer);

@@ -46,7 +46,9 @@ const SEED_BACKOFF_MAX_MS = 10 * 60_000;
 /** Coalesces bursts of "try dialling now" (new addresses learnt) into one pass. */
 const KICK_DELAY_MS = 20;
 /** Close reasons after which a failed outbound handshake does not count against the address. */
-const NOT_THE_ADDRESS_FAULT = new Set(['duplicate-connection', 'self-connection', 'shutdown']);
+const NOT_THE_ADDRESS_FAULT = new Set(['duplicate-connection', 'self-connection', 'shutdown', 'peer-filtered', 'network-disabled']);
+/** Cap on the test-only deny list (setPeerFilter): far above any local testnet. */
+export const MAX_DENIED_PEERS = 1024;
 
 export interface PeerManagerOptions {
   book: AddrBook;
@@ -108,6 +110,10 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   private stopped = false;
   /** Where other nodes can dial us: --external-address, or what our outbound peers agree they see. */
   private readonly self: SelfAddress;
+  /** Test-only partition (setPeerFilter): nodeIds refused in both directions. Capped at MAX_DENIED_PEERS. */
+  private denied = new Set<string>();
+  /** setNetworkActive(false): no connections in or out until turned back on. */
+  private active = true;
 
   constructor(private readonly o: PeerManagerOptions) {
     super();
@@ -158,8 +164,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
 
   /** Takes an inbound connection from the listener. */
   accept(conn: Connection): void {
-    if (this.stopped) {
-      conn.close('shutdown', CloseCode.goingAway);
+    if (this.stopped || !this.active) {
+      conn.close(this.stopped ? 'shutdown' : 'network-disabled', CloseCode.goingAway);
       conn.start();
       return;
     }
@@ -174,14 +180,19 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
    */
   async connect(url: string): Promise<Peer> {
     const { key } = parsePeerUrl(url);
+    if (!this.active) throw new NodeError('ABORTED', 'network is disabled (setNetworkActive false)');
     const existing = this.established().find((p) => p.listenKey === key);
     if (existing) return existing;
     const conn = await this.dialTracked(key, url, 'manual');
     if (!conn) throw new NodeError('ABORTED', `dial ${url} failed`);
     const peer = this.addPeer(conn, key);
     return new Promise<Peer>((resolve, reject) => {
-      const onClose = (info: PeerCloseInfo) =>
-        reject(new NodeError('ABORTED', `connection to ${url} closed before the handshake completed: ${info.reason}`));
+      const onClose = (info: PeerCloseInfo) => {
+        // Lost a race with a connection the other side dialled at the same time: that one is the answer.
+        const winner = info.reason === 'duplicate-connection' ? this.established().find((p) => p.listenKey === key) : undefined;
+        if (winner) resolve(winner);
+        else reject(new NodeError('ABORTED', `connection to ${url} closed before the handshake completed: ${info.reason}`));
+      };
       peer.once('close', onClose);
       peer.once('established', () => {
         // The manager's own listener ran first and may have closed a duplicate: then 'close' rejects.
@@ -206,6 +217,33 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     this.o.log.warn({ nodeId, reason, durationMs }, 'peer banned');
     this.emit('banned', { nodeId, reason });
     for (const p of this.all) if (p.nodeIdHex === nodeId) p.disconnect(reason, CloseCode.policyViolation);
+  }
+
+  /**
+   * Refuses `nodeIds` from now on (inbound and outbound, after their hello) and drops them now.
+   * Replaces the previous list; [] heals the partition.
+   * @throws NodeError INVALID_ARGUMENT for more than MAX_DENIED_PEERS ids.
+   */
+  setDenied(nodeIds: string[]): void {
+    if (nodeIds.length > MAX_DENIED_PEERS) throw new NodeError('INVALID_ARGUMENT', `"deny" expected <= ${MAX_DENIED_PEERS} node ids, got ${nodeIds.length}`);
+    this.denied = new Set(nodeIds);
+    for (const p of this.all) if (p.nodeIdHex && this.denied.has(p.nodeIdHex)) p.disconnect('peer-filtered');
+    if (this.denied.size === 0) this.kick();
+  }
+
+  deniedPeers(): string[] {
+    return [...this.denied];
+  }
+
+  /** Bitcoin Core's setnetworkactive: off drops every connection and refuses new ones, on dials again. */
+  setActive(on: boolean): void {
+    this.active = on;
+    if (!on) for (const p of this.all) p.disconnect('network-disabled');
+    else this.kick();
+  }
+
+  get isActive(): boolean {
+    return this.active;
   }
 
   /** Schedules a dialling pass soon (coalesced). */
@@ -250,6 +288,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     const id = peer.nodeIdHex!;
     if (this.stopped) return 'shutdown';
     if (this.o.book.isBanned(id)) return 'banned';
+    if (!this.active) return 'network-disabled';
+    if (this.denied.has(id)) return 'peer-filtered';
     if (peer.direction === 'inbound' && this.o.book.isBanned(peer.host)) return 'banned';
     if (this.byNodeId.has(slot(id, peer.direction))) return 'duplicate-connection';
     if (peer.direction === 'inbound') {
@@ -257,6 +297,9 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
       if (veto) return veto;
     }
     if (hello.listenPort > 0 && peer.direction === 'inbound') peer.listenKey = peerKey({ host: peer.host, port: hello.listenPort });
+    // An address ban (setBan host:port) covers the address the peer listens on or was dialled at.
+    const addr = peer.listenKey ?? peer.dialKey;
+    if (addr && this.o.book.isBanned(addr)) return 'banned';
     return undefined;
   }
 
@@ -347,7 +390,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   }
 
   private fillOutbound(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.active) return;
     let outbound = this.dialing.size;
     for (const p of this.all) if (p.direction === 'outbound') outbound++;
     const need = this.o.maxOutbound - outbound;

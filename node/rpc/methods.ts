@@ -12,6 +12,7 @@ import { blockToJson, txToJson } from './format.js';
 import { RPC_REJECTED, RpcError, invalidParams, notFound } from './errors.js';
 import { METHOD_HELP } from './help.js';
 import { RpcHandler } from './server.js';
+import { FaultOps, OperatorOps, addOperatorMethods } from './operator-methods.js';
 
 export interface PeerSummary {
   nodeId: string;
@@ -34,6 +35,10 @@ export interface RpcContext {
   mining?(): boolean;
   /** Wall clock in ms, for the tip's age (Date.now when absent). */
   now?(): number;
+  /** Operator RPCs (addPeer, setBan, generate, ...), see operator-methods.ts. */
+  ops?: OperatorOps;
+  /** Test-only controls; undefined unless the node runs with --allow-faults (the methods then refuse). */
+  faults?: FaultOps;
 }
 
 const MAX_HISTORY = 1000;
@@ -171,6 +176,8 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
   m.set('getMempool', () =>
     mempool.entries().map((e) => ({ ...txToJson(e.tx, e.id), from: encodeAddress(txSender(e.tx)) })),
   );
+
+  if (ctx.ops) addOperatorMethods(m, ctx.ops, ctx.faults);
 
   return m;
 }

@@ -54,6 +54,18 @@ export const TransportReason = {
 
 export type Direction = 'inbound' | 'outbound';
 
+/**
+ * A test-only link fault (the node's --allow-faults): every outgoing frame is held for delayMs ± jitterMs
+ * before it reaches the socket, in order (a frame never overtakes an earlier one). Kernel traffic
+ * shaping (tc netem) needs root, which a scenario runner must not.
+ */
+export interface LinkFault {
+  delayMs: number;
+  jitterMs: number;
+  /** Uniform in [0, 1). */
+  random: () => number;
+}
+
 export interface CloseInfo {
   code: number;
   /** Ours when byUs, else the peer's close reason (untrusted text: sanitize before logging). */
@@ -117,6 +129,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readyTimer?: NodeJS.Timeout;
   private graceTimer?: NodeJS.Timeout;
   private resolveClosed!: (info: CloseInfo) => void;
+  private fault: LinkFault | undefined;
+  /** Frames held back by the link fault, oldest first, with their release times (non-decreasing). */
+  private delayed: { at: number; bytes: Uint8Array }[] = [];
+  private delayedBytes = 0;
+  private delayTimer?: NodeJS.Timeout;
 
   /** Takes ownership of an OPEN WebSocket. Listener and dial() construct these; tests may too. */
   constructor(
@@ -154,9 +171,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.ready;
   }
 
-  /** Unsent bytes queued for this peer. */
+  /** Unsent bytes queued for this peer (including frames a link fault holds back). */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.delayedBytes;
+  }
+
+  /** Sets or clears (undefined) the link fault for frames sent from now on. */
+  setLinkFault(fault: LinkFault | undefined): void {
+    this.fault = fault && fault.delayMs + fault.jitterMs > 0 ? fault : undefined;
+  }
+
+  /** Cuts the socket at once, without a close handshake (a dropped link). */
+  drop(reason: string): void {
+    if (this.state === 'closed') return;
+    this.decide({ code: CloseCode.abnormal, reason, byUs: true });
+    this.ws.terminate();
   }
 
   /** Begins delivering 'frame' and 'close' events; frames that arrived earlier come first, in order. */
@@ -187,17 +216,50 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (bytes.length > this.maxFrameBytes)
       throw new NodeError('INVALID_ARGUMENT', `frame of ${bytes.length} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
     if (this.state !== 'open' || this.ws.readyState !== WebSocket.OPEN) return false;
-    if (this.ws.bufferedAmount + bytes.length > this.maxBufferedBytes) {
+    if (this.bufferedAmount + bytes.length > this.maxBufferedBytes) {
       // A close frame would wait behind the data the peer is not reading: cut the socket instead.
       this.decide({ code: CloseCode.abnormal, reason: TransportReason.sendBufferFull, byUs: true });
       this.ws.terminate();
       return false;
     }
-    this.ws.send(bytes, { binary: true });
     this.framesOut++;
     this.bytesOut += bytes.length;
+    if (this.fault || this.delayed.length > 0) this.hold(bytes);
+    else this.ws.send(bytes, { binary: true });
     this.emit('sent', bytes);
     return true;
+  }
+
+  private hold(bytes: Uint8Array): void {
+    const now = Date.now();
+    const f = this.fault;
+    const wait = f ? Math.max(0, f.delayMs + (f.random() * 2 - 1) * f.jitterMs) : 0;
+    const last = this.delayed.length > 0 ? this.delayed[this.delayed.length - 1]!.at : 0;
+    this.delayed.push({ at: Math.max(last, now + wait), bytes });
+    this.delayedBytes += bytes.length;
+    if (this.delayed.length === 1) this.scheduleRelease();
+  }
+
+  private scheduleRelease(): void {
+    const head = this.delayed[0];
+    if (!head) return;
+    this.delayTimer = setTimeout(() => this.release(), Math.max(0, head.at - Date.now()));
+  }
+
+  private release(): void {
+    const now = Date.now();
+    while (this.delayed.length > 0 && this.delayed[0]!.at <= now) {
+      const { bytes } = this.delayed.shift()!;
+      this.delayedBytes -= bytes.length;
+      if (this.state === 'open' && this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes, { binary: true });
+    }
+    this.scheduleRelease();
+  }
+
+  private dropDelayed(): void {
+    clearTimeout(this.delayTimer);
+    this.delayed = [];
+    this.delayedBytes = 0;
   }
 
   /**
@@ -210,6 +272,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (!isSendableCloseCode(code)) throw new NodeError('INVALID_ARGUMENT', `${code} is not a close code that may be sent`);
     if (this.state !== 'open') return;
     this.decide({ code, reason, byUs: true });
+    this.dropDelayed(); // frames a link fault still holds are lost, as on a real faulty link
     this.ws.close(code, truncateUtf8(reason, MAX_CLOSE_REASON_BYTES));
     // Read on even if not started: the peer's close frame must be seen to finish the close handshake.
     if (!this.started) this.ws.resume();
@@ -248,6 +311,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private onClose(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.dropDelayed();
     clearTimeout(this.readyTimer);
     clearTimeout(this.graceTimer);
     this.final = this.decided ?? { code, reason, byUs: false };
