@@ -19,4 +19,18 @@ export const METHOD_HELP: readonly MethodHelp[] = [
   { method: 'getHistory', params: '[address, limit?]', description: 'confirmed transfers of an address, newest first (limit 1..1000, default 50)' },
   { method: 'getPeers', params: '[]', description: 'connected peers: node id, address, direction, latency, height' },
   { method: 'getMempool', params: '[]', description: 'pending transactions' },
+  // Operator RPCs (operator-methods.ts)
+  { method: 'addPeer', params: '[url]', description: 'connect to ws://host:port now; returns the peer once its handshake completed' },
+  { method: 'disconnectPeer', params: '[nodeId]', description: 'close every connection to a node id (it may connect again; use setBan to keep it out)' },
+  { method: 'setNetworkActive', params: '[active]', description: 'false closes every connection and refuses new ones until set true again' },
+  { method: 'setBan', params: '[nodeIdOrAddress, seconds?]', description: 'ban a node id or host:port (default 24 h); 0 seconds lifts the ban' },
+  { method: 'listBanned', params: '[]', description: 'current bans with their expiry and reason' },
+  { method: 'clearBanned', params: '[]', description: 'lift every ban' },
+  { method: 'generate', params: '[n, address?]', description: 'mine n blocks now (to address, default the miner key), like regtest generatetoaddress' },
+  { method: 'getArrivals', params: '[]', description: 'first-seen times of recent blocks and txs (bounded ring), mempool removals, reorg count and depth' },
+  { method: 'getLedgerSummary', params: '[]', description: 'supply, account count and a digest of every account at the tip, to compare nodes' },
+  // Test-only controls: refused unless the node runs with --allow-faults
+  { method: 'setMockTime', params: '[ms]', description: 'test-only (--allow-faults): set the node clock (0 = real time)' },
+  { method: 'setPeerFilter', params: '[{ deny: nodeIds }]', description: 'test-only (--allow-faults): refuse these node ids in both directions (a partition)' },
+  { method: 'setLinkFault', params: '[{ peer?, delayMs, jitterMs, dropPerMinute }]', description: 'test-only (--allow-faults): delay, jitter and drop messages in the transport' },
 ];

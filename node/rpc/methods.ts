@@ -79,8 +79,10 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
   }));
 
   m.set('help', ([method]) => {
-    if (method === undefined || method === null) return METHOD_HELP;
-    const h = METHOD_HELP.find((x) => x.method === method);
+    // Only what this node serves (operator methods exist only where the node wires them).
+    const served = METHOD_HELP.filter((x) => m.has(x.method));
+    if (method === undefined || method === null) return served;
+    const h = served.find((x) => x.method === method);
     if (!h) throw notFound('method-not-found', `no such method: ${String(method)}; call help without parameters for the list`);
     return h;
   });

@@ -18,6 +18,7 @@ import { referenceVerifier } from '../../node/core/keys.js';
 import { Tx } from '../../node/core/tx.js';
 import { makeMethods } from '../../node/rpc/methods.js';
 import { METHOD_HELP } from '../../node/rpc/help.js';
+import { OperatorOps, addOperatorMethods } from '../../node/rpc/operator-methods.js';
 import { COOKIE_FILE, rpcAccessFor } from '../../node/rpc/cookie.js';
 import { rpcCall } from '../../node/rpc/client.js';
 import { RpcError } from '../../node/rpc/errors.js';
@@ -204,6 +205,11 @@ test('help lists every method once, with parameters and a line; getInfo says whe
   const call = async (method: string, p: unknown[] = []) => (await post(port, JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: p }), { ...JSON_CT, host: `127.0.0.1:${port}` })).json;
   const help = (await call('help')).result as { method: string; params: string; description: string }[];
   assert.deepEqual(help.map((h) => h.method).sort(), [...methods().keys()].sort());
+  // A full node also serves the operator methods and the (guarded) test-only controls: each has its help line.
+  const full = new Map(methods());
+  addOperatorMethods(full, {} as OperatorOps, undefined);
+  assert.ok(full.size > methods().size);
+  assert.deepEqual(METHOD_HELP.map((h) => h.method).sort(), [...full.keys()].sort());
   for (const h of help) assert.ok(h.params.startsWith('[') && h.description.length > 10, h.method);
   assert.deepEqual((await call('help', ['getAccount'])).result, METHOD_HELP.find((h) => h.method === 'getAccount'));
   assert.equal((await call('help', ['nope'])).error.data.reason, 'method-not-found');
