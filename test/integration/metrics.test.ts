@@ -74,7 +74,8 @@ test('the parser refuses what is not exposition format', () => {
 
 test('/metrics is valid exposition format and counters move after a tx and a block', { timeout: 30_000 }, async () => {
   const [a, b] = nodes as [FullNode, FullNode];
-  await waitFor(() => a.p2p.peers().length === 1 && b.p2p.peers().length === 1, 15_000, 'a and b connected', 50);
+  // b dials a; a may also dial b back (one connection per direction is allowed), so count b's outbound.
+  await waitFor(() => a.p2p.peers().length >= 1 && b.p2p.peers().some((p) => p.direction === 'outbound'), 15_000, 'a and b connected', 50);
 
   const before = await scrape(b);
   for (const e of [before, await scrape(a)]) {
