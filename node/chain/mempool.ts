@@ -5,18 +5,27 @@
  * no chain is left with a gap). Every mutation runs through one promise queue, so concurrent calls
  * never race on the same sender between reading its account and changing its chain.
  *
+ * A transaction ahead of its sender's next nonce (a gap) from a peer waits in a bounded NonceWaitlist
+ * and is admitted when the gap fills, so relay order never loses a transaction.
+ *
+ * Signatures: with an `asyncVerifier` (the node's batching worker pool) the signature is checked before
+ * the serialized state part, so many admissions verify together off the main thread; the state checks
+ * still run one at a time. This verifies a transaction that then fails on its nonce or balance, a cost
+ * bounded by the peers' relay budgets; without it (unit tests) the signature is checked last, inline.
+ *
  * Sees the chain only through MempoolChainView (no import of chain.ts: the chain signals tip moves by
- * calling onTipChanged). No storage, no network, no clock.
+ * calling onTipChanged). No storage, no network; the waiting area's clock is injected.
  */
 import { EventEmitter } from 'node:events';
 import { Block } from '../core/block.js';
 import { toHex } from '../core/bytes.js';
 import { applyTx, checkTxFee, checkTxSanity, checkTxSignature } from '../core/check-tx.js';
+import { NonceWaitlist, NonceWaitlistOptions } from './nonce-waitlist.js';
 import { NodeError } from '../core/errors.js';
 import { SignatureVerifier } from '../core/keys.js';
 import { ChainParams } from '../core/params.js';
 import { Account, EMPTY_ACCOUNT, MapStateView, StateOverlay, addressFromKey } from '../core/state-view.js';
-import { TX_SIZE, Tx, txId, txIdHex, txSender } from '../core/tx.js';
+import { TX_SIZE, Tx, txId, txIdHex, txSender, txSigningHash } from '../core/tx.js';
 import { Verdict, ok, reject } from '../core/verdict.js';
 import { SigCache } from '../verify/sig-cache.js';
 import {
@@ -45,7 +54,19 @@ export interface MempoolOptions {
   maxCount?: number;
   maxBytes?: number;
   maxNonceAhead?: number;
+  /** Verifies admission signatures concurrently (batched on the worker pool); inline when omitted. */
+  asyncVerifier?: AsyncSignatureVerifier;
+  /** The waiting area's bounds; its clock defaults to Date.now (the mempool itself reads no clock). */
+  waitlist?: Partial<NonceWaitlistOptions>;
 }
+
+export interface AsyncSignatureVerifier {
+  /** Resolves with the verdict; never rejects. */
+  verify(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): Promise<boolean>;
+}
+
+/** Checks only the signature's shape (scalar ranges, low-s): the curve math is done by the async verifier. */
+const SHAPE_ONLY = { verify: () => true };
 
 export interface MempoolEntry {
   id: Uint8Array;
@@ -83,6 +104,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private readonly maxCount: number;
   private readonly maxBytes: number;
   private readonly maxNonceAhead: number;
+  private readonly asyncVerifier: AsyncSignatureVerifier | undefined;
+  /** Transactions from peers ahead of their sender's next nonce, admitted when the gap fills. */
+  readonly waitlist: NonceWaitlist<Entry>;
   private readonly byId = new Map<string, Entry>();
   /** Per sender hex, its pending entries sorted by nonce. */
   private readonly bySender = new Map<string, Entry[]>();
@@ -99,6 +123,19 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     this.maxCount = positiveInt(opts.maxCount ?? DEFAULT_MAX_COUNT, 'maxCount', 1);
     this.maxBytes = positiveInt(opts.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes', TX_SIZE);
     this.maxNonceAhead = positiveInt(opts.maxNonceAhead ?? MAX_NONCE_AHEAD, 'maxNonceAhead', 1);
+    this.asyncVerifier = opts.asyncVerifier;
+    const w = opts.waitlist ?? {};
+    this.waitlist = new NonceWaitlist<Entry>({
+      clock: w.clock ?? Date.now,
+      ...(w.maxCount !== undefined ? { maxCount: positiveInt(w.maxCount, 'waitlist.maxCount', 1) } : {}),
+      ...(w.maxPerSource !== undefined ? { maxPerSource: positiveInt(w.maxPerSource, 'waitlist.maxPerSource', 1) } : {}),
+      ...(w.expiryMs !== undefined ? { expiryMs: positiveInt(w.expiryMs, 'waitlist.expiryMs', 1) } : {}),
+    });
+  }
+
+  /** True while the transaction waits for its sender's nonce gap to fill (not in the pool proper). */
+  isWaiting(idHex: string): boolean {
+    return this.waitlist.has(idHex);
   }
 
   get size(): number {
@@ -132,13 +169,33 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   /**
-   * Validates `tx` against the tip state plus the sender's pending transactions and admits it.
-   * Cheap checks first, the signature last; on success the id goes into the sig cache so the block
-   * that includes it skips verification. Emits 'tx', and 'removed' for what it replaced or evicted.
+   * Validates `tx` against the tip state plus the sender's pending transactions and admits it, then
+   * admits whatever waited for it (the sender's next nonces). Stateless checks first; the signature
+   * either before the state checks on the async verifier or after them inline; on success the id goes
+   * into the sig cache so the block that includes it skips verification. Emits 'tx' (also for each
+   * promoted waiting transaction), and 'removed' for what it replaced or evicted.
+   * `source` (a peer label) lets a gapped transaction wait for its predecessors: it is then refused
+   * as `tx-nonce-too-high` (policy) but held, see isWaiting. Without a source (RPC) a gap is refused.
    * @throws whatever the chain view throws (storage errors), never for invalid input.
    */
-  acceptTx(tx: Tx): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    return this.serialize(() => this.admit(tx));
+  async acceptTx(tx: Tx, source?: string): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    const e = this.makeEntry(tx);
+    if (this.byId.has(e.idHex) || this.waitlist.has(e.idHex)) return reject('duplicate', 'txn-already-known');
+    const sanity = checkTxSanity(tx, this.chain.params);
+    if (!sanity.ok) return sanity;
+    const fee = checkTxFee(tx, this.chain.params);
+    if (!fee.ok) return fee;
+    if (this.asyncVerifier && !this.sigCache.has(e.idHex)) {
+      const shape = checkTxSignature(tx, SHAPE_ONLY);
+      if (!shape.ok) return shape;
+      if (!(await this.asyncVerifier.verify(txSigningHash(tx), tx.sig, tx.from))) return reject('consensus', 'bad-tx-signature');
+      this.sigCache.add(e.idHex);
+    }
+    return this.serialize(async () => {
+      const v = await this.admit(e, source);
+      if (v.ok) await this.promote(e.senderHex);
+      return v;
+    });
   }
 
   /**
@@ -173,19 +230,29 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     return run;
   }
 
-  private async admit(tx: Tx): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    const e = this.makeEntry(tx);
+  /**
+   * The state part of admission, run serialized. `source` set: a gap within the nonce window is held
+   * in the waitlist (signature and the account's own funding checked first, so junk never waits).
+   */
+  private async admit(e: Entry, source: string | undefined, addedAt?: number): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    const tx = e.tx;
     if (this.byId.has(e.idHex)) return reject('duplicate', 'txn-already-known');
-    const sanity = checkTxSanity(tx, this.chain.params);
-    if (!sanity.ok) return sanity;
-    const fee = checkTxFee(tx, this.chain.params);
-    if (!fee.ok) return fee;
-
     const acct = (await this.chain.getAccounts([e.sender])).get(e.senderHex) ?? EMPTY_ACCOUNT;
     const pending = this.bySender.get(e.senderHex) ?? [];
     const run = contiguousRun(pending, acct.nonce);
-    const slot = checkPendingNonce(tx.nonce, acct.nonce, acct.nonce + BigInt(run.length), this.maxNonceAhead);
-    if (!slot.ok) return slot;
+    const next = acct.nonce + BigInt(run.length);
+    const slot = checkPendingNonce(tx.nonce, acct.nonce, next, this.maxNonceAhead);
+    if (!slot.ok) {
+      if (source === undefined || tx.nonce <= next || tx.nonce - acct.nonce >= BigInt(this.maxNonceAhead)) return slot;
+      if (acct.balance < e.cost) return reject('consensus', 'insufficient-balance', `balance ${acct.balance}, needs ${e.cost}`);
+      if (!this.sigCache.has(e.idHex)) {
+        const sig = checkTxSignature(tx, this.verifier);
+        if (!sig.ok) return sig;
+        this.sigCache.add(e.idHex);
+      }
+      this.waitlist.add(e, source, addedAt);
+      return reject('policy', 'tx-nonce-too-high', `next pending nonce ${next}, got ${tx.nonce}; held until the gap fills`);
+    }
     const at = run.start + Number(tx.nonce - acct.nonce);
     const replaced = slot.value === 'replace' ? pending[at]! : undefined;
     if (replaced && !isReplacementAllowed(replaced.tx, tx))
@@ -215,6 +282,20 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     if (replaced) this.emit('removed', [replaced.idHex], 'replaced');
     this.emit('tx', tx, e.idHex);
     return ok({ id: e.id, idHex: e.idHex });
+  }
+
+  /**
+   * Admits the sender's waiting transactions that now continue its chain, lowest nonce first, until
+   * one still has a gap (it stays, keeping its age) or none is left. Bounded by the nonce window.
+   */
+  private async promote(senderHex: string): Promise<void> {
+    for (let i = 0; i <= this.maxNonceAhead; i++) {
+      const w = this.waitlist.lowest(senderHex);
+      if (!w) return;
+      this.waitlist.remove(w.entry.idHex);
+      const v = await this.admit(w.entry, w.source, w.addedAt);
+      if (!v.ok && this.waitlist.has(w.entry.idHex)) return;
+    }
   }
 
   private async followTip({ connected, disconnected }: TipChange): Promise<void> {
@@ -281,6 +362,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     }
     for (const reason of ['mined', 'stale', 'evicted'] as const)
       if (removed[reason].length > 0) this.emit('removed', removed[reason], reason);
+    // A block may have filled a gap (or made a waiting nonce stale: admit then drops it).
+    this.waitlist.expire();
+    for (const s of [...this.waitlist.senders()]) if (touched.has(s)) await this.promote(s);
   }
 
   private async select(maxTxs: number, maxBytes: number): Promise<Tx[]> {

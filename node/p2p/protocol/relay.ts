@@ -157,7 +157,7 @@ export class Relay {
     const items: InvItem[] = [];
     for (const hash of hashes) {
       const hex = toHex(hash);
-      if (this.o.mempool.has(hex) || this.recentTxs.has(hex) || this.rejected.has(hex)) continue;
+      if (this.o.mempool.has(hex) || this.o.mempool.isWaiting(hex) || this.recentTxs.has(hex) || this.rejected.has(hex)) continue;
       const req = this.requests.tx.get(hex);
       if (req) {
         addAlternate(req, peer);

@@ -7,7 +7,8 @@
  *     except body-mismatch reasons (the honest body for that header may still come, CVE-2012-2459) and
  *     state-dependent tx reasons (an honest peer can race a block);
  *   - a block whose parent we lack starts a sync round with its sender;
- *   - policy failures and duplicates never cost anything, but an unrequested body we already had does.
+ *   - policy failures and duplicates never cost anything, but an unrequested body we already had does;
+ *   - a tx ahead of its sender's next nonce waits in the mempool's waitlist until the gap fills.
  * Unrequested bodies are processed like requested ones (as Core does for blocks).
  */
 import { Block, blockHash } from '../../../core/block.js';
@@ -31,7 +32,7 @@ export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promis
   }
   let v;
   try {
-    v = await ctx.mempool.acceptTx(tx);
+    v = await ctx.mempool.acceptTx(tx, peer.label);
   } finally {
     ctx.relay.complete('tx', hex);
   }
@@ -40,6 +41,9 @@ export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promis
     return;
   }
   if (v.class === 'duplicate') return duplicate(ctx, peer, 'tx', true);
+  // Ahead of its sender's next nonce: it waits in the mempool's waitlist and is admitted (and relayed)
+  // when the gap fills, so it is neither cached as refused nor held against the peer.
+  if (ctx.mempool.isWaiting(hex)) return;
   const penalty = txPenalty(v);
   // Only a final verdict is cached: a nonce gap or a balance may be fine after the next block.
   if (penalty > 0 || v.reason === 'tx-nonce-too-low') ctx.relay.rejected.add(hex);
