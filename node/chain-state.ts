@@ -37,7 +37,7 @@ export async function openChainState(o: ChainStateOptions): Promise<ChainState> 
   const chain = await Chain.open({ dir: o.dir, params: o.params, verifier: o.verifier, sigCache, log: log.child({ mod: 'chain' }), clock: o.clock });
   // Admission signatures go to the same worker pool as blocks', in small batches (batching-verifier.ts).
   const asyncVerifier = o.verifier ? new BatchingVerifier({ pool: o.verifier, inline: verifyActive }) : undefined;
-  const mempool = new Mempool({ chain, verifier: activeVerifier, sigCache, ...(asyncVerifier ? { asyncVerifier } : {}), ...(o.clock ? { waitlist: { clock: o.clock } } : {}) });
+  const mempool = new Mempool({ chain, verifier: activeVerifier, sigCache, tipId: () => chain.tip.hashHex, ...(asyncVerifier ? { asyncVerifier } : {}), ...(o.clock ? { waitlist: { clock: o.clock } } : {}) });
   const onTip = (change: Parameters<Mempool['onTipChanged']>[0]) =>
     void mempool.onTipChanged(change).catch((e: unknown) => log.error({ err: e }, 'mempool update failed'));
   chain.on('tip', onTip);

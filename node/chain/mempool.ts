@@ -56,6 +56,11 @@ export interface MempoolOptions {
   maxNonceAhead?: number;
   /** Verifies admission signatures concurrently (batched on the worker pool); inline when omitted. */
   asyncVerifier?: AsyncSignatureVerifier;
+  /**
+   * Identifies the chain's current tip (its hash): tip accounts read for admission are cached until it
+   * changes. Without it every admission reads its sender's account from the chain view.
+   */
+  tipId?: () => string;
   /** The waiting area's bounds; its clock defaults to Date.now (the mempool itself reads no clock). */
   waitlist?: Partial<NonceWaitlistOptions>;
 }
@@ -112,6 +117,14 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private readonly bySender = new Map<string, Entry[]>();
   private totalBytes = 0;
   private nextSeq = 0;
+  /**
+   * Tip accounts of recent senders, so a burst of one sender's transactions reads the database once,
+   * not once per transaction (that read was most of the admission cost). Valid for one tip (tipId):
+   * any tip move clears it. Bounded by ACCOUNT_CACHE_MAX, cleared when full.
+   */
+  private readonly accountCache = new Map<string, Account>();
+  private accountCacheTip = '';
+  private readonly tipId: (() => string) | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   /** @throws NodeError INVALID_ARGUMENT on a non-positive limit or maxBytes below one transaction. */
@@ -124,6 +137,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     this.maxBytes = positiveInt(opts.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes', TX_SIZE);
     this.maxNonceAhead = positiveInt(opts.maxNonceAhead ?? MAX_NONCE_AHEAD, 'maxNonceAhead', 1);
     this.asyncVerifier = opts.asyncVerifier;
+    this.tipId = opts.tipId;
     const w = opts.waitlist ?? {};
     this.waitlist = new NonceWaitlist<Entry>({
       clock: w.clock ?? Date.now,
@@ -237,7 +251,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private async admit(e: Entry, source: string | undefined, addedAt?: number): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
     const tx = e.tx;
     if (this.byId.has(e.idHex)) return reject('duplicate', 'txn-already-known');
-    const acct = (await this.chain.getAccounts([e.sender])).get(e.senderHex) ?? EMPTY_ACCOUNT;
+    const acct = await this.tipAccount(e.sender, e.senderHex);
     const pending = this.bySender.get(e.senderHex) ?? [];
     const run = contiguousRun(pending, acct.nonce);
     const next = acct.nonce + BigInt(run.length);
@@ -396,6 +410,21 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     return out;
   }
 
+  private async tipAccount(address: Uint8Array, hex: string): Promise<Account> {
+    if (!this.tipId) return (await this.chain.getAccounts([address])).get(hex) ?? EMPTY_ACCOUNT;
+    const tip = this.tipId();
+    if (tip !== this.accountCacheTip || this.accountCache.size >= ACCOUNT_CACHE_MAX) {
+      this.accountCache.clear();
+      this.accountCacheTip = tip;
+    }
+    const cached = this.accountCache.get(hex);
+    if (cached) return cached;
+    const acct = (await this.chain.getAccounts([address])).get(hex) ?? EMPTY_ACCOUNT;
+    // The tip may have moved during the read: cache only what is known to belong to `tip`.
+    if (this.tipId() === tip) this.accountCache.set(hex, acct);
+    return acct;
+  }
+
   private isAdmissible(e: Entry): boolean {
     if (!checkTxSanity(e.tx, this.chain.params).ok || !checkTxFee(e.tx, this.chain.params).ok) return false;
     return this.sigCache.has(e.idHex) || checkTxSignature(e.tx, this.verifier).ok;
@@ -455,6 +484,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     };
   }
 }
+
+/** Senders whose tip account the pool remembers (~100 bytes each). */
+const ACCOUNT_CACHE_MAX = 20_000;
 
 /** Higher fee rate first; on a tie, earlier arrival. */
 function minesBefore(a: Entry, b: Entry): boolean {

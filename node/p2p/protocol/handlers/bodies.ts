@@ -30,6 +30,27 @@ export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promis
     duplicate(ctx, peer, 'tx', claim.requested);
     return;
   }
+  // Not awaited here: the peer's next bodies start admission while this one's signature is verified,
+  // so a burst is verified in batches on the worker pool instead of one round trip at a time. Bounded
+  // per peer; the mempool still applies them to the state one at a time, and one that overtakes its
+  // sender's previous nonce waits in the waitlist until that one is in.
+  const job = admitRelayedTx(ctx, peer, tx, hex).catch((e: unknown) => {
+    ctx.log.error({ err: e, peer: peer.label, tx: hex }, 'error admitting a relayed tx; dropping the peer');
+    peer.disconnect('internal-error');
+  });
+  let running = admitting.get(peer);
+  if (!running) admitting.set(peer, (running = new Set()));
+  const set = running;
+  set.add(job);
+  void job.then(() => set.delete(job));
+  if (set.size >= MAX_TX_ADMISSIONS_PER_PEER) await Promise.race(set);
+}
+
+/** Relayed transactions of one peer in admission at the same time (each holds one tx, 145 bytes). */
+export const MAX_TX_ADMISSIONS_PER_PEER = 256;
+const admitting = new WeakMap<Peer, Set<Promise<void>>>();
+
+async function admitRelayedTx(ctx: ProtocolContext, peer: Peer, tx: Tx, hex: string): Promise<void> {
   let v;
   try {
     v = await ctx.mempool.acceptTx(tx, peer.label);
