@@ -2,14 +2,15 @@
  * Transaction-path benchmarks on real node processes (dist/node/main.js), ports 26100-26299 only:
  *   - ingestTxPerSec: one node with no peers, 3,000 pre-signed transfers from 50 senders sent over
  *     JSON-RPC (`sendTransaction`, one call per tx) by 16 concurrent keep-alive clients; each sender's
- *     transfers go through one client in nonce order. Read against poolVerifyPerSec.
+ *     transfers go through one client in nonce order. Read against poolVerifyPerSec, and against
+ *     rpcNoopCallsPerSec: as many `getInfo` calls the same way, the ceiling HTTP alone sets here;
  *   - a 5-node network (seeds: the first three), the same load through node 1: txConvergeMs is the
  *     time from the last accepted submission until every node's mempool holds all 3,000 (the issue's
  *     acceptance: within 2 s); txMissingAfter2s counts what is missing at that bound, summed over nodes;
  *     relayCpuMsPerTx is the CPU time (user + system, /proc) each non-entry node spent per relayed
  *     transaction from the first submission to convergence, averaged over the four;
- *   - idleRssMb: resident memory of the nodes once each has 4 peers and the network is idle (the
- *     largest of the five), read before any transaction is sent.
+ *   - idleRssMb: resident memory of the nodes once each has 4 peers and the network has been idle for
+ *     20 s (the largest of the five), read before any transaction is sent.
  * Every process is started and stopped here by its PID; datadirs are temporary and removed.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ import { packageRoot } from '../node/paths.js';
 
 export interface TxBench {
   ingestTxPerSec: number;
+  rpcNoopCallsPerSec: number;
   txConvergeMs: number;
   txMissingAfter2s: number;
   relayCpuMsPerTx: number;
@@ -41,6 +43,7 @@ const P2P_BASE = 26_100;
 const RPC_BASE = 26_200;
 const CONVERGE_BOUND_MS = 2_000;
 const CLK_TCK = 100; // Linux USER_HZ
+const IDLE_SETTLE_MS = 20_000;
 
 interface Proc {
   index: number;
@@ -111,14 +114,14 @@ async function startProcs(root: string, genesis: string, count: number): Promise
 }
 
 /** Sends every sender's transfers in nonce order; CLIENTS senders' queues at a time. Returns ms taken. */
-async function submitAll(rpc: string, perSender: string[][]): Promise<number> {
+async function submitAll(rpc: string, perSender: string[][], method = 'sendTransaction'): Promise<number> {
   const start = performance.now();
   const queues = Array.from({ length: CLIENTS }, (_, c) => perSender.filter((_, k) => k % CLIENTS === c));
   await Promise.all(
     queues.map(async (senders) => {
       // Round-robin over this client's senders, each sender's transfers in nonce order.
       const longest = Math.max(0, ...senders.map((s) => s.length));
-      for (let n = 0; n < longest; n++) for (const s of senders) if (n < s.length) await call(rpc, 'sendTransaction', [s[n]]);
+      for (let n = 0; n < longest; n++) for (const s of senders) if (n < s.length) await call(rpc, method, method === 'sendTransaction' ? [s[n]] : []);
     }),
   );
   return performance.now() - start;
@@ -162,14 +165,18 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     procs = await startProcs(join(root, 'single'), genesis, 1);
     const ingestMs = await submitAll(procs[0]!.rpc, single);
     const ingestTxPerSec = Math.round((total * 1000) / ingestMs);
-    log(`  single node: ${total} txs over RPC in ${ingestMs.toFixed(0)} ms`);
+    // The same number of calls that do nothing (getInfo): what HTTP + JSON-RPC alone allow here.
+    const noopMs = await submitAll(procs[0]!.rpc, single, 'getInfo');
+    const rpcNoopCallsPerSec = Math.round((total * 1000) / noopMs);
+    log(`  single node: ${total} txs over RPC in ${ingestMs.toFixed(0)} ms; ${total} getInfo calls in ${noopMs.toFixed(0)} ms`);
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
 
     // ---- 5-node network ----
     procs = await startProcs(join(root, 'net'), genesis, 5);
     await waitUntil('every node with 4 peers', 60_000, async () => (await Promise.all(procs.map((p) => call<unknown[]>(p.rpc, 'getPeers')))).every((l) => l.length >= 4), 200);
-    // Idle: let the connection churn and first pings settle, then read memory.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Idle: V8 shrinks its young generation some 10 s after start-up's allocations stop (its memory
+    // reducer), so an idle node is read after IDLE_SETTLE_MS, as a long-running node would be seen.
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
     const idleRssMb = Math.max(...procs.map((p) => rssMb(p.child.pid!)));
     log(`  idle RSS per node (4 peers): ${procs.map((p) => rssMb(p.child.pid!)).join(', ')} MB`);
     const cpu0 = procs.map((p) => cpuMs(p.child.pid!));
@@ -200,6 +207,7 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     log(`  5 nodes: submitted ${total} in ${submitMs.toFixed(0)} ms, all mempools full ${txConvergeMs.toFixed(0)} ms later; relay CPU ${relayCpu.map((c) => c.toFixed(0)).join(', ')} ms`);
     return {
       ingestTxPerSec,
+      rpcNoopCallsPerSec,
       txConvergeMs: Math.round(txConvergeMs),
       txMissingAfter2s: missingAt2s ?? 0,
       relayCpuMsPerTx,

@@ -97,6 +97,8 @@ export interface TipChange {
 
 interface Entry extends MempoolEntry, PendingTx {
   senderHex: string;
+  /** While waiting: the sender's next nonce when it was held (the first nonce of the gap). */
+  gapFrom?: bigint;
   fee: bigint;
   /** Arrival order: on a fee-rate tie the older transaction is mined first and evicted last. */
   seq: number;
@@ -150,6 +152,13 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   /** True while the transaction waits for its sender's nonce gap to fill (not in the pool proper). */
   isWaiting(idHex: string): boolean {
     return this.waitlist.has(idHex);
+  }
+
+  /** For a waiting transaction: its sender and the nonces missing before it, as seen when it was held. */
+  gapOf(idHex: string): { sender: Uint8Array; fromNonce: bigint; count: number } | undefined {
+    const e = this.waitlist.get(idHex)?.entry;
+    if (!e || e.gapFrom === undefined || e.nonce <= e.gapFrom) return undefined;
+    return { sender: e.sender, fromNonce: e.gapFrom, count: Number(e.nonce - e.gapFrom) };
   }
 
   get size(): number {
@@ -264,6 +273,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
         if (!sig.ok) return sig;
         this.sigCache.add(e.idHex);
       }
+      e.gapFrom = next;
       this.waitlist.add(e, source, addedAt);
       return reject('policy', 'tx-nonce-too-high', `next pending nonce ${next}, got ${tx.nonce}; held until the gap fills`);
     }

@@ -67,6 +67,10 @@ export class NonceWaitlist<E extends Waitable> {
     return this.byId.has(idHex);
   }
 
+  get(idHex: string): WaitingTx<E> | undefined {
+    return this.byId.get(idHex);
+  }
+
   /** Senders with something waiting. */
   senders(): IterableIterator<string> {
     return this.bySender.keys();

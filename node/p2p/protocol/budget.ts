@@ -41,6 +41,7 @@ export function chargeBudget(peer: BudgetedPeer, msg: Message): boolean {
     case 'getblocks':
     case 'notfound':
     case 'reject':
+    case 'getnonces':
       return take(peer, 'control', 1, 'message-flood', msg.type);
     case 'inv':
       return take(peer, 'inv', Math.max(1, msg.items.length), 'inv-flood', `${msg.items.length} items`);

@@ -16,7 +16,7 @@ import { Verdict, ok, reject } from '../../core/verdict.js';
 import { CHALLENGE_LEN, HelloMessage } from './messages.js';
 
 /** The version this implementation speaks; sent in hello. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Oldest peer version we still talk to; the session runs at min(ours, theirs). */
 export const MIN_PROTOCOL_VERSION = 1;
 /** A connection that has not completed the handshake within this time is closed. */

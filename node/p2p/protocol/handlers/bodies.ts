@@ -18,6 +18,7 @@ import { Tx, txId } from '../../../core/tx.js';
 import { ProtocolContext } from '../context.js';
 import { PENALTIES, blockPenalty, txPenalty } from '../misbehavior.js';
 import { Peer } from '../peer.js';
+import { askForGap } from './nonces.js';
 
 export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promise<void> {
   const id = txId(tx);
@@ -64,7 +65,7 @@ async function admitRelayedTx(ctx: ProtocolContext, peer: Peer, tx: Tx, hex: str
   if (v.class === 'duplicate') return duplicate(ctx, peer, 'tx', true);
   // Ahead of its sender's next nonce: it waits in the mempool's waitlist and is admitted (and relayed)
   // when the gap fills, so it is neither cached as refused nor held against the peer.
-  if (ctx.mempool.isWaiting(hex)) return;
+  if (ctx.mempool.isWaiting(hex)) return askForGap(ctx, peer, hex);
   const penalty = txPenalty(v);
   // Only a final verdict is cached: a nonce gap or a balance may be fine after the next block.
   if (penalty > 0 || v.reason === 'tx-nonce-too-low') ctx.relay.rejected.add(hex);
