@@ -1,10 +1,8 @@
 /**
  * Signature checks for transaction admission, gathered into small batches for the worker pool so the
- * main thread stays free for the network and RPC while a burst of transactions is verified. Like
- * Nagle's algorithm: when no batch is in flight a signature goes out at once (with whatever arrived in
- * the same turn); while one is in flight, new ones gather and go out when it answers, when `maxBatch`
- * are waiting, or `maxDelayMs` after the first, whichever comes first. A lone transaction never waits;
- * a burst fills batches as large as the pool's round trip allows.
+ * main thread stays free for the network and RPC while a burst of transactions is verified. A batch
+ * goes out when it holds `maxBatch` signatures or `maxDelayMs` after its first one, whichever comes
+ * first: a lone transaction waits at most a few milliseconds, a burst fills whole batches.
  * If the pool refuses a batch (its queue is full, it is closing, a worker died) the batch is verified
  * inline instead: slower, but a verdict is never lost or made up, and the inline work slows the
  * producers down (back-pressure). Must not import chain, storage or p2p.
@@ -55,16 +53,9 @@ export class BatchingVerifier {
   verify(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       this.pending.push({ job: { msg, sig, publicKey }, resolve });
-      // Nothing in flight: go now (no added latency for a lone tx). Otherwise gather until the batch in
-      // flight answers (then flush() is called again), a batch is full, or maxDelayMs passed.
-      if (this.pending.length >= this.maxBatch || this.inFlight === 0) queueMicrotask(() => this.flushIfReady());
+      if (this.pending.length >= this.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
     });
-  }
-
-  /** Same-turn arrivals join one batch: the microtask runs after the current task queued its siblings. */
-  private flushIfReady(): void {
-    if (this.pending.length >= this.maxBatch || this.inFlight === 0) this.flush();
   }
 
   /** Sends what is pending now (also called by the timer). */
@@ -82,13 +73,11 @@ export class BatchingVerifier {
       (verdicts) => {
         this.inFlight--;
         batch.forEach((p, i) => p.resolve(verdicts[i] === true));
-        if (this.inFlight === 0) this.flush();
       },
       () => {
         this.inFlight--;
         this.counts.inlineFallbacks++;
         for (const p of batch) p.resolve(this.o.inline(p.job.msg, p.job.sig, p.job.publicKey));
-        if (this.inFlight === 0) this.flush();
       },
     );
   }

@@ -41,8 +41,10 @@ export function chargeBudget(peer: BudgetedPeer, msg: Message): boolean {
     case 'getblocks':
     case 'notfound':
     case 'reject':
-    case 'getnonces':
       return take(peer, 'control', 1, 'message-flood', msg.type);
+    case 'getnonces':
+      // A request for up to `count` transactions: charged like that many getdata items.
+      return take(peer, 'getdata', msg.count, 'getdata-flood', `getnonces ${msg.count}`);
     case 'inv':
       return take(peer, 'inv', Math.max(1, msg.items.length), 'inv-flood', `${msg.items.length} items`);
     case 'getdata':

@@ -4,7 +4,7 @@
  * abandoned), we ask the peer that gave it to us for the missing nonces; it answers with an `inv` of
  * those it holds, which we fetch with getdata as any announcement. Each (sender, first missing nonce)
  * is asked of one peer once (a bounded per-peer memory), and only of peers that speak version 2.
- * The responder pays one mempool lookup per request, charged to the peer's control budget (budget.ts).
+ * The responder pays one mempool lookup per request, charged as `count` getdata items (budget.ts).
  */
 import { toHex } from '../../../core/bytes.js';
 import { txId } from '../../../core/tx.js';
