@@ -22,6 +22,8 @@ import { P2PNode } from './p2p/p2p-node.js';
 import { makeMethods } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';
 import { VerifyPool } from './verify/verify-pool.js';
+import { activeVerifyPath } from './verify/fast-verifier.js';
+import { nativeLoadError } from './verify/native-verifier.js';
 import { NodeConfig } from './config.js';
 import { packageVersion } from './paths.js';
 
@@ -52,6 +54,8 @@ export class FullNode {
     try {
       const pool = VerifyPool.create();
       cleanup.push(() => pool.close());
+      // Which signature path runs (issue #9): native libsecp256k1 when its binding loads, else OpenSSL.
+      log.info({ verifyPath: activeVerifyPath, ...(nativeLoadError ? { nativeUnavailable: nativeLoadError } : {}) }, 'signature verification');
       const state = await openChainState({ dir: join(config.datadir, 'chain'), params, verifier: pool, log });
       cleanup.push(() => state.close());
       const { chain, mempool } = state;

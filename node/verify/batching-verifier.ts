@@ -1,8 +1,10 @@
 /**
  * Signature checks for transaction admission, gathered into small batches for the worker pool so the
- * main thread stays free for the network and RPC while a burst of transactions is verified. A batch
- * goes out when it holds `maxBatch` signatures or `maxDelayMs` after its first one, whichever comes
- * first: a lone transaction waits at most a few milliseconds, a burst fills whole batches.
+ * main thread stays free for the network and RPC while a burst of transactions is verified. When no
+ * batch is in flight, what arrived in the current turn goes out at once; while one is in flight, new
+ * signatures gather and go out when it answers, when `maxBatch` are waiting, or `maxDelayMs` after the
+ * first, whichever comes first. A lone transaction never waits for a timer; a burst fills batches as
+ * large as the workers' round trip allows. Every batch goes to the workers, however small.
  * If the pool refuses a batch (its queue is full, it is closing, a worker died) the batch is verified
  * inline instead: slower, but a verdict is never lost or made up, and the inline work slows the
  * producers down (back-pressure). Must not import chain, storage or p2p.
@@ -11,7 +13,8 @@ import { NodeError } from '../core/errors.js';
 import { VerifyJob } from './verify-pool.js';
 
 export interface BatchVerifyBackend {
-  verifyAll(jobs: readonly VerifyJob[]): Promise<boolean[]>;
+  /** `opts.inlineBelow: 0` asks for the workers even for one signature (VerifyPool honours it). */
+  verifyAll(jobs: readonly VerifyJob[], opts?: { inlineBelow?: number }): Promise<boolean[]>;
 }
 
 export interface BatchingVerifierOptions {
@@ -34,6 +37,7 @@ export class BatchingVerifier {
   private readonly maxDelayMs: number;
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   /** Batches handed to the pool and not yet answered; for stats and tests. */
   inFlight = 0;
   /** Batches sent so far, and how many of them the pool refused (verified inline). */
@@ -53,7 +57,11 @@ export class BatchingVerifier {
   verify(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       this.pending.push({ job: { msg, sig, publicKey }, resolve });
+      // Nothing in flight: go at the end of this turn (with whatever else this turn adds), so a lone tx
+      // never waits. Otherwise gather until the batch in flight answers, `maxBatch` are waiting, or
+      // maxDelayMs passed, whichever comes first (Nagle's algorithm, for signatures).
       if (this.pending.length >= this.maxBatch) this.flush();
+      else if (this.inFlight === 0) this.immediate ??= setImmediate(() => this.flush());
       else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
     });
   }
@@ -61,7 +69,9 @@ export class BatchingVerifier {
   /** Sends what is pending now (also called by the timer). */
   flush(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
@@ -69,15 +79,18 @@ export class BatchingVerifier {
     this.counts.signatures += batch.length;
     this.inFlight++;
     const jobs = batch.map((p) => p.job);
-    this.o.pool.verifyAll(jobs).then(
+    // Always the workers, even for one signature: the main thread belongs to the network and RPC.
+    this.o.pool.verifyAll(jobs, { inlineBelow: 0 }).then(
       (verdicts) => {
         this.inFlight--;
         batch.forEach((p, i) => p.resolve(verdicts[i] === true));
+        if (this.inFlight === 0 && this.pending.length > 0) this.flush();
       },
       () => {
         this.inFlight--;
         this.counts.inlineFallbacks++;
         for (const p of batch) p.resolve(this.o.inline(p.job.msg, p.job.sig, p.job.publicKey));
+        if (this.inFlight === 0 && this.pending.length > 0) this.flush();
       },
     );
   }

@@ -114,14 +114,15 @@ export class VerifyPool {
   }
 
   /**
-   * Verdicts in job order, identical to fastVerifier's (and so to the reference's).
+   * Verdicts in job order, identical to fastVerifier's (and so to the reference's). `opts.inlineBelow`
+   * overrides the pool's threshold for this call (0: always the workers, as admission batches want).
    * @throws (rejects) NodeError INTERNAL when a worker dies mid-batch (the worker is replaced);
    *   ABORTED when the pool is closed, or when maxQueued calls are already waiting (back-pressure:
    *   the caller should slow down rather than grow an unbounded queue).
    */
-  verifyAll(jobs: readonly VerifyJob[]): Promise<boolean[]> {
+  verifyAll(jobs: readonly VerifyJob[], opts: { inlineBelow?: number } = {}): Promise<boolean[]> {
     if (this.closed) return Promise.reject(new NodeError('ABORTED', 'verify pool is closed'));
-    if (jobs.length < this.inlineBelow) return Promise.resolve(jobs.map((j) => verifyActive(j.msg, j.sig, j.publicKey)));
+    if (jobs.length < (opts.inlineBelow ?? this.inlineBelow)) return Promise.resolve(jobs.map((j) => verifyActive(j.msg, j.sig, j.publicKey)));
     const results = new Array<boolean>(jobs.length).fill(false);
     const packable: number[] = [];
     for (let i = 0; i < jobs.length; i++) {
