@@ -10,7 +10,7 @@
  *     relayCpuMsPerTx is the CPU time (user + system, /proc) each non-entry node spent per relayed
  *     transaction from the first submission to convergence, averaged over the four;
  *   - idleRssMb: resident memory of the nodes once each has 4 peers and the network has been idle for
- *     20 s (the largest of the five), read before any transaction is sent.
+ *     45 s (the largest of the five), read before any transaction is sent.
  * Every process is started and stopped here by its PID; datadirs are temporary and removed.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -43,7 +43,8 @@ const P2P_BASE = 26_100;
 const RPC_BASE = 26_200;
 const CONVERGE_BOUND_MS = 2_000;
 const CLK_TCK = 100; // Linux USER_HZ
-const IDLE_SETTLE_MS = 20_000;
+const IDLE_SETTLE_MS = 45_000;
+const IDLE_SAMPLE_MS = 15_000;
 
 interface Proc {
   index: number;
@@ -174,11 +175,14 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     // ---- 5-node network ----
     procs = await startProcs(join(root, 'net'), genesis, 5);
     await waitUntil('every node with 4 peers', 60_000, async () => (await Promise.all(procs.map((p) => call<unknown[]>(p.rpc, 'getPeers')))).every((l) => l.length >= 4), 200);
-    // Idle: V8 shrinks its young generation some 10 s after start-up's allocations stop (its memory
-    // reducer), so an idle node is read after IDLE_SETTLE_MS, as a long-running node would be seen.
-    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+    // Idle: V8 gives back its start-up young generation only when its memory reducer runs, some 10-30 s
+    // after allocation calms down, so an idle node is read after IDLE_SETTLE_MS, as a long-running node
+    // would be seen; the samples on the way are logged.
+    for (let t = 0; t < IDLE_SETTLE_MS; t += IDLE_SAMPLE_MS) {
+      await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+      log(`  idle ${(t + IDLE_SAMPLE_MS) / 1000} s, RSS per node (4 peers): ${procs.map((p) => rssMb(p.child.pid!)).join(', ')} MB`);
+    }
     const idleRssMb = Math.max(...procs.map((p) => rssMb(p.child.pid!)));
-    log(`  idle RSS per node (4 peers): ${procs.map((p) => rssMb(p.child.pid!)).join(', ')} MB`);
     const cpu0 = procs.map((p) => cpuMs(p.child.pid!));
     const submitMs = await submitAll(procs[0]!.rpc, net);
     const mempoolSizes = async () => Promise.all(procs.map((p) => call<{ mempool: number }>(p.rpc, 'getInfo').then((i) => i.mempool)));
