@@ -74,6 +74,8 @@ test(`${SENDERS * PER_SENDER} transfers from ${SENDERS} senders through one node
   process.stdout.write(
     `# ${ids.length} txs: submitted in ${(submitted - start).toFixed(0)} ms, every mempool full ${(converged - submitted).toFixed(0)} ms later\n`,
   );
+  // waitFor checks its deadline only between polls: a starved event loop could let a late success through.
+  assert.ok(converged - submitted <= CONVERGE_MS, `converged ${(converged - submitted).toFixed(0)} ms after the last submission`);
   for (const n of nodes) assert.equal(n.mempool.size, ids.length, `${n.name} holds exactly the submitted txs`);
 });
 
