@@ -61,6 +61,8 @@ export interface MempoolOptions {
    * changes. Without it every admission reads its sender's account from the chain view.
    */
   tipId?: () => string;
+  /** Tip accounts cached (default 20,000); when full the cache is cleared. */
+  accountCacheMax?: number;
   /** The waiting area's bounds; its clock defaults to Date.now (the mempool itself reads no clock). */
   waitlist?: Partial<NonceWaitlistOptions>;
 }
@@ -127,6 +129,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private readonly accountCache = new Map<string, Account>();
   private accountCacheTip = '';
   private readonly tipId: (() => string) | undefined;
+  private readonly accountCacheMax: number;
   private queue: Promise<void> = Promise.resolve();
 
   /** @throws NodeError INVALID_ARGUMENT on a non-positive limit or maxBytes below one transaction. */
@@ -140,6 +143,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     this.maxNonceAhead = positiveInt(opts.maxNonceAhead ?? MAX_NONCE_AHEAD, 'maxNonceAhead', 1);
     this.asyncVerifier = opts.asyncVerifier;
     this.tipId = opts.tipId;
+    this.accountCacheMax = positiveInt(opts.accountCacheMax ?? ACCOUNT_CACHE_MAX, 'accountCacheMax', 1);
     const w = opts.waitlist ?? {};
     this.waitlist = new NonceWaitlist<Entry>({
       clock: w.clock ?? Date.now,
@@ -423,7 +427,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private async tipAccount(address: Uint8Array, hex: string): Promise<Account> {
     if (!this.tipId) return (await this.chain.getAccounts([address])).get(hex) ?? EMPTY_ACCOUNT;
     const tip = this.tipId();
-    if (tip !== this.accountCacheTip || this.accountCache.size >= ACCOUNT_CACHE_MAX) {
+    if (tip !== this.accountCacheTip || this.accountCache.size >= this.accountCacheMax) {
       this.accountCache.clear();
       this.accountCacheTip = tip;
     }

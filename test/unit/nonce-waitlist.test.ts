@@ -172,3 +172,25 @@ describe('Mempool waiting area', () => {
     assert.equal(pool.waitlist.size, 2);
   });
 });
+
+describe('Mempool tip-account cache', () => {
+  it('reads a sender once per tip, is cleared by a tip move, and is cleared when it reaches its cap', async () => {
+    const chain = new MemChain();
+    let reads = 0;
+    const view: MempoolChainView = { params, getAccounts: (a) => (reads++, chain.getAccounts(a)) };
+    let tip = 'tip-1';
+    const pool = new Mempool({ chain: view, verifier: referenceVerifier, sigCache: new SigCache(), tipId: () => tip, accountCacheMax: 2 });
+    const ok = async (t: Tx) => assert.ok((await pool.acceptTx(t)).ok);
+    await ok(tx(0, 0n));
+    await ok(tx(0, 1n));
+    assert.equal(reads, 1, 'the second tx of a sender is served from the cache');
+    await ok(tx(1, 0n));
+    assert.equal(reads, 2);
+    await ok(tx(2, 0n)); // the cache holds 2: full, so it is cleared first
+    await ok(tx(0, 2n));
+    assert.equal(reads, 4, 'after the clear, sender 0 is read again');
+    tip = 'tip-2';
+    await ok(tx(2, 1n));
+    assert.equal(reads, 5, 'a new tip invalidates every cached account');
+  });
+});
