@@ -213,6 +213,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     const fee = checkTxFee(tx, this.chain.params);
     if (!fee.ok) return fee;
     if (this.asyncVerifier && !this.sigCache.has(e.idHex)) {
+      // A replayed old transaction is refused before paying for its signature when the tip account is at hand.
+      const known = this.tipId && this.tipId() === this.accountCacheTip ? this.accountCache.get(e.senderHex) : undefined;
+      if (known && tx.nonce < known.nonce) return reject('consensus', 'tx-nonce-too-low', `account nonce ${known.nonce}, got ${tx.nonce}`);
       const shape = checkTxSignature(tx, SHAPE_ONLY);
       if (!shape.ok) return shape;
       if (!(await this.asyncVerifier.verify(txSigningHash(tx), tx.sig, tx.from))) return reject('consensus', 'bad-tx-signature');

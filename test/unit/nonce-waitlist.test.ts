@@ -1,7 +1,8 @@
 /**
  * The mempool's waiting area for gapped transactions: the NonceWaitlist's caps (global, per source,
  * per sender slot, expiry) each hit, and the mempool holding a relayed k+1 until k arrives (by relay or
- * in a block), promoting a whole run in order, refusing a gap from RPC, and never holding junk.
+ * in a block), promoting a whole run in order, refusing a gap from RPC, and never holding junk. Also the
+ * other issue #9 admission parts: the tip-account cache (its cap, tip invalidation) and the async verifier.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -192,5 +193,24 @@ describe('Mempool tip-account cache', () => {
     tip = 'tip-2';
     await ok(tx(2, 1n));
     assert.equal(reads, 5, 'a new tip invalidates every cached account');
+  });
+});
+
+describe('Mempool with an async verifier', () => {
+  it('verifies before the state checks, but refuses a replayed old nonce of a cached account without verifying', async () => {
+    const chain = new MemChain();
+    const key = toHex(DEV[3]!.addressHash);
+    chain.accounts.set(key, { ...chain.accounts.get(key)!, nonce: 5n });
+    let verified = 0;
+    const asyncVerifier = { verify: async (m: Uint8Array, sg: Uint8Array, pk: Uint8Array) => (verified++, referenceVerifier.verify(m, sg, pk)) };
+    const pool = new Mempool({ chain, verifier: referenceVerifier, sigCache: new SigCache(), tipId: () => 't', asyncVerifier });
+    assert.ok((await pool.acceptTx(tx(3, 5n))).ok);
+    assert.equal(verified, 1);
+    const old = await pool.acceptTx(tx(3, 2n));
+    assert.ok(!old.ok && old.reason === 'tx-nonce-too-low');
+    assert.equal(verified, 1, 'no signature check for a nonce the cached account has passed');
+    const forged = await pool.acceptTx({ ...tx(3, 6n), amount: 3n * COIN });
+    assert.ok(!forged.ok && forged.reason === 'bad-tx-signature');
+    assert.equal(verified, 2);
   });
 });
