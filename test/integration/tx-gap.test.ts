@@ -60,15 +60,3 @@ test('getnonces is answered with an inv of the pending txs in range, and with no
   assert.equal(b.received.filter((m) => m.type === 'inv').length, invsBefore);
   assert.ok(node.p2p.peers().every((p) => p.banScore === 0));
 });
-
-test('a version-1 peer is never sent getnonces', async () => {
-  const late = makeTx(params, DEV[2]!, to, COIN, 1n);
-  const old = await rawPeer(node.url, { params, hello: { protocolVersion: 1 } });
-  old.send({ type: 'inv', items: [{ kind: 'tx', hash: txId(late) }] });
-  await old.next('getdata');
-  old.send({ type: 'tx', tx: late });
-  await waitFor(() => node.mempool.isWaiting(txIdHex(late)), 5_000, 'the gapped tx held');
-  old.send({ type: 'ping', nonce: 78n });
-  await old.next('pong');
-  assert.equal(old.received.filter((m) => m.type === 'getnonces').length, 0);
-});
