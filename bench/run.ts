@@ -9,6 +9,7 @@ import { packageRoot } from '../node/paths.js';
 import { benchVerify } from './verify-bench.js';
 import { benchChain } from './chain-bench.js';
 import { benchP2P } from './p2p-bench.js';
+import { benchTx } from './tx-bench.js';
 
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -29,6 +30,12 @@ async function main(): Promise<void> {
     log('p2p ...');
     Object.assign(results, await benchP2P(log));
   }
+  if (want('tx')) {
+    log('transactions (node processes) ...');
+    Object.assign(results, await benchTx(log));
+  }
+  if (typeof results.ingestTxPerSec === 'number' && typeof results.poolVerifyPerSec === 'number')
+    results.ingestVsPoolVerify = Number((results.ingestTxPerSec / results.poolVerifyPerSec).toFixed(2));
   const verify = Number(results.verifyPerSec);
   const rows: [string, string, string][] = Object.entries(results).map(([k, v]) => [
     k,

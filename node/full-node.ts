@@ -24,6 +24,8 @@ import { RpcServer } from './rpc/server.js';
 import { NodeMetrics } from './metrics/node-metrics.js';
 import { removeCookie, rpcAccessFor } from './rpc/cookie.js';
 import { VerifyPool } from './verify/verify-pool.js';
+import { activeVerifyPath } from './verify/fast-verifier.js';
+import { nativeLoadError } from './verify/native-verifier.js';
 import { NodeConfig } from './config.js';
 import { Arrivals } from './faults/arrivals.js';
 import { NodeClock } from './faults/node-clock.js';
@@ -63,6 +65,8 @@ export class FullNode {
     try {
       const pool = VerifyPool.create();
       cleanup.push(() => pool.close());
+      // Which signature path runs (issue #9): native libsecp256k1 when its binding loads, else OpenSSL.
+      log.info({ verifyPath: activeVerifyPath, ...(nativeLoadError ? { nativeUnavailable: nativeLoadError } : {}) }, 'signature verification');
       const state = await openChainState({ dir: join(config.datadir, 'chain'), params, verifier: pool, log, clock: clock.now });
       cleanup.push(() => state.close());
       const { chain, mempool } = state;

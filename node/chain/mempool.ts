@@ -5,19 +5,28 @@
  * no chain is left with a gap). Every mutation runs through one promise queue, so concurrent calls
  * never race on the same sender between reading its account and changing its chain.
  *
+ * A transaction ahead of its sender's next nonce (a gap) from a peer waits in a bounded NonceWaitlist
+ * and is admitted when the gap fills, so relay order never loses a transaction.
+ *
+ * Signatures: with an `asyncVerifier` (the node's batching worker pool) the signature is checked before
+ * the serialized state part, so many admissions verify together off the main thread; the state checks
+ * still run one at a time. This verifies a transaction that then fails on its nonce or balance, a cost
+ * bounded by the peers' relay budgets; without it (unit tests) the signature is checked last, inline.
+ *
  * Sees the chain only through MempoolChainView (no import of chain.ts: the chain signals tip moves by
- * calling onTipChanged). No storage, no network, no clock.
+ * calling onTipChanged). No storage, no network; the waiting area's clock is injected.
  */
 import { formatCoins } from '../core/amount.js';
 import { EventEmitter } from 'node:events';
 import { Block } from '../core/block.js';
 import { toHex } from '../core/bytes.js';
 import { applyTx, checkTxFee, checkTxSanity, checkTxSignature } from '../core/check-tx.js';
+import { NonceWaitlist, NonceWaitlistOptions } from './nonce-waitlist.js';
 import { NodeError } from '../core/errors.js';
 import { SignatureVerifier } from '../core/keys.js';
 import { ChainParams } from '../core/params.js';
 import { Account, EMPTY_ACCOUNT, MapStateView, StateOverlay, addressFromKey } from '../core/state-view.js';
-import { TX_SIZE, Tx, txId, txIdHex, txSender } from '../core/tx.js';
+import { TX_SIZE, Tx, txId, txIdHex, txSender, txSigningHash } from '../core/tx.js';
 import { Verdict, ok, reject } from '../core/verdict.js';
 import { SigCache } from '../verify/sig-cache.js';
 import {
@@ -46,7 +55,26 @@ export interface MempoolOptions {
   maxCount?: number;
   maxBytes?: number;
   maxNonceAhead?: number;
+  /** Verifies admission signatures concurrently (batched on the worker pool); inline when omitted. */
+  asyncVerifier?: AsyncSignatureVerifier;
+  /**
+   * Identifies the chain's current tip (its hash): tip accounts read for admission are cached until it
+   * changes. Without it every admission reads its sender's account from the chain view.
+   */
+  tipId?: () => string;
+  /** Tip accounts cached (default 20,000); when full the cache is cleared. */
+  accountCacheMax?: number;
+  /** The waiting area's bounds; its clock defaults to Date.now (the mempool itself reads no clock). */
+  waitlist?: Partial<NonceWaitlistOptions>;
 }
+
+export interface AsyncSignatureVerifier {
+  /** Resolves with the verdict; never rejects. */
+  verify(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): Promise<boolean>;
+}
+
+/** Checks only the signature's shape (scalar ranges, low-s): the curve math is done by the async verifier. */
+const SHAPE_ONLY = { verify: () => true };
 
 export interface MempoolEntry {
   id: Uint8Array;
@@ -74,6 +102,8 @@ export interface TipChange {
 
 interface Entry extends MempoolEntry, PendingTx {
   senderHex: string;
+  /** While waiting: the sender's next nonce when it was held (the first nonce of the gap). */
+  gapFrom?: bigint;
   fee: bigint;
   /** Arrival order: on a fee-rate tie the older transaction is mined first and evicted last. */
   seq: number;
@@ -86,11 +116,23 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private readonly maxCount: number;
   private readonly maxBytes: number;
   private readonly maxNonceAhead: number;
+  private readonly asyncVerifier: AsyncSignatureVerifier | undefined;
+  /** Transactions from peers ahead of their sender's next nonce, admitted when the gap fills. */
+  readonly waitlist: NonceWaitlist<Entry>;
   private readonly byId = new Map<string, Entry>();
   /** Per sender hex, its pending entries sorted by nonce. */
   private readonly bySender = new Map<string, Entry[]>();
   private totalBytes = 0;
   private nextSeq = 0;
+  /**
+   * Tip accounts of recent senders, so a burst of one sender's transactions reads the database once,
+   * not once per transaction (that read was most of the admission cost). Valid for one tip (tipId):
+   * any tip move clears it. Bounded by ACCOUNT_CACHE_MAX, cleared when full.
+   */
+  private readonly accountCache = new Map<string, Account>();
+  private accountCacheTip = '';
+  private readonly tipId: (() => string) | undefined;
+  private readonly accountCacheMax: number;
   private queue: Promise<void> = Promise.resolve();
 
   /** @throws NodeError INVALID_ARGUMENT on a non-positive limit or maxBytes below one transaction. */
@@ -102,6 +144,28 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     this.maxCount = positiveInt(opts.maxCount ?? DEFAULT_MAX_COUNT, 'maxCount', 1);
     this.maxBytes = positiveInt(opts.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes', TX_SIZE);
     this.maxNonceAhead = positiveInt(opts.maxNonceAhead ?? MAX_NONCE_AHEAD, 'maxNonceAhead', 1);
+    this.asyncVerifier = opts.asyncVerifier;
+    this.tipId = opts.tipId;
+    this.accountCacheMax = positiveInt(opts.accountCacheMax ?? ACCOUNT_CACHE_MAX, 'accountCacheMax', 1);
+    const w = opts.waitlist ?? {};
+    this.waitlist = new NonceWaitlist<Entry>({
+      clock: w.clock ?? Date.now,
+      ...(w.maxCount !== undefined ? { maxCount: positiveInt(w.maxCount, 'waitlist.maxCount', 1) } : {}),
+      ...(w.maxPerSource !== undefined ? { maxPerSource: positiveInt(w.maxPerSource, 'waitlist.maxPerSource', 1) } : {}),
+      ...(w.expiryMs !== undefined ? { expiryMs: positiveInt(w.expiryMs, 'waitlist.expiryMs', 1) } : {}),
+    });
+  }
+
+  /** True while the transaction waits for its sender's nonce gap to fill (not in the pool proper). */
+  isWaiting(idHex: string): boolean {
+    return this.waitlist.has(idHex);
+  }
+
+  /** For a waiting transaction: its sender and the nonces missing before it, as seen when it was held. */
+  gapOf(idHex: string): { sender: Uint8Array; fromNonce: bigint; count: number } | undefined {
+    const e = this.waitlist.get(idHex)?.entry;
+    if (!e || e.gapFrom === undefined || e.nonce <= e.gapFrom) return undefined;
+    return { sender: e.sender, fromNonce: e.gapFrom, count: Number(e.nonce - e.gapFrom) };
   }
 
   get size(): number {
@@ -135,14 +199,40 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   /**
-   * Validates `tx` against the tip state plus the sender's pending transactions and admits it.
-   * Cheap checks first, the signature last; on success the id goes into the sig cache so the block
-   * that includes it skips verification. Emits 'tx', and 'removed' for what it replaced or evicted.
+   * Validates `tx` against the tip state plus the sender's pending transactions and admits it, then
+   * admits whatever waited for it (the sender's next nonces). Stateless checks first; the signature
+   * either before the state checks on the async verifier or after them inline; on success the id goes
+   * into the sig cache so the block that includes it skips verification. Emits 'tx' (also for each
+   * promoted waiting transaction), and 'removed' for what it replaced or evicted.
+   * `source` (a peer label) lets a gapped transaction wait for its predecessors: it is then refused
+   * as `tx-nonce-too-high` (policy) but held, see isWaiting. Without a source (RPC) a gap is refused.
    * @throws whatever the chain view throws (storage errors), never for invalid input.
    */
-  acceptTx(tx: Tx): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    return this.serialize(() => this.admit(tx)).then((v) => {
-      if (!v.ok) this.emit('rejected', v.reason);
+  async acceptTx(tx: Tx, source?: string): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    const v = await this.acceptTxChecked(tx, source);
+    if (!v.ok) this.emit('rejected', v.reason);
+    return v;
+  }
+
+  private async acceptTxChecked(tx: Tx, source: string | undefined): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    const e = this.makeEntry(tx);
+    if (this.byId.has(e.idHex) || this.waitlist.has(e.idHex)) return reject('duplicate', 'txn-already-known');
+    const sanity = checkTxSanity(tx, this.chain.params);
+    if (!sanity.ok) return sanity;
+    const fee = checkTxFee(tx, this.chain.params);
+    if (!fee.ok) return fee;
+    if (this.asyncVerifier && !this.sigCache.has(e.idHex)) {
+      // A replayed old transaction is refused before paying for its signature when the tip account is at hand.
+      const known = this.tipId && this.tipId() === this.accountCacheTip ? this.accountCache.get(e.senderHex) : undefined;
+      if (known && tx.nonce < known.nonce) return reject('consensus', 'tx-nonce-too-low', `account nonce ${known.nonce}, got ${tx.nonce}`);
+      const shape = checkTxSignature(tx, SHAPE_ONLY);
+      if (!shape.ok) return shape;
+      if (!(await this.asyncVerifier.verify(txSigningHash(tx), tx.sig, tx.from))) return reject('consensus', 'bad-tx-signature');
+      this.sigCache.add(e.idHex);
+    }
+    return this.serialize(async () => {
+      const v = await this.admit(e, source);
+      if (v.ok) await this.promote(e.senderHex);
       return v;
     });
   }
@@ -179,19 +269,30 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     return run;
   }
 
-  private async admit(tx: Tx): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    const e = this.makeEntry(tx);
+  /**
+   * The state part of admission, run serialized. `source` set: a gap within the nonce window is held
+   * in the waitlist (signature and the account's own funding checked first, so junk never waits).
+   */
+  private async admit(e: Entry, source: string | undefined, addedAt?: number): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    const tx = e.tx;
     if (this.byId.has(e.idHex)) return reject('duplicate', 'txn-already-known');
-    const sanity = checkTxSanity(tx, this.chain.params);
-    if (!sanity.ok) return sanity;
-    const fee = checkTxFee(tx, this.chain.params);
-    if (!fee.ok) return fee;
-
-    const acct = (await this.chain.getAccounts([e.sender])).get(e.senderHex) ?? EMPTY_ACCOUNT;
+    const acct = await this.tipAccount(e.sender, e.senderHex);
     const pending = this.bySender.get(e.senderHex) ?? [];
     const run = contiguousRun(pending, acct.nonce);
-    const slot = checkPendingNonce(tx.nonce, acct.nonce, acct.nonce + BigInt(run.length), this.maxNonceAhead);
-    if (!slot.ok) return slot;
+    const next = acct.nonce + BigInt(run.length);
+    const slot = checkPendingNonce(tx.nonce, acct.nonce, next, this.maxNonceAhead);
+    if (!slot.ok) {
+      if (source === undefined || tx.nonce <= next || tx.nonce - acct.nonce >= BigInt(this.maxNonceAhead)) return slot;
+      if (acct.balance < e.cost) return reject('consensus', 'insufficient-balance', `balance ${acct.balance}, needs ${e.cost}`);
+      if (!this.sigCache.has(e.idHex)) {
+        const sig = checkTxSignature(tx, this.verifier);
+        if (!sig.ok) return sig;
+        this.sigCache.add(e.idHex);
+      }
+      e.gapFrom = next;
+      this.waitlist.add(e, source, addedAt);
+      return reject('policy', 'tx-nonce-too-high', `next pending nonce ${next}, got ${tx.nonce}; held until the gap fills`);
+    }
     const at = run.start + Number(tx.nonce - acct.nonce);
     const replaced = slot.value === 'replace' ? pending[at]! : undefined;
     if (replaced && !isReplacementAllowed(replaced.tx, tx, this.chain.params.minFee))
@@ -221,6 +322,20 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     if (replaced) this.emit('removed', [replaced.idHex], 'replaced');
     this.emit('tx', tx, e.idHex);
     return ok({ id: e.id, idHex: e.idHex });
+  }
+
+  /**
+   * Admits the sender's waiting transactions that now continue its chain, lowest nonce first, until
+   * one still has a gap (it stays, keeping its age) or none is left. Bounded by the nonce window.
+   */
+  private async promote(senderHex: string): Promise<void> {
+    for (let i = 0; i <= this.maxNonceAhead; i++) {
+      const w = this.waitlist.lowest(senderHex);
+      if (!w) return;
+      this.waitlist.remove(w.entry.idHex);
+      const v = await this.admit(w.entry, w.source, w.addedAt);
+      if (!v.ok && this.waitlist.has(w.entry.idHex)) return;
+    }
   }
 
   private async followTip({ connected, disconnected }: TipChange): Promise<void> {
@@ -287,6 +402,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     }
     for (const reason of ['mined', 'stale', 'evicted'] as const)
       if (removed[reason].length > 0) this.emit('removed', removed[reason], reason);
+    // A block may have filled a gap (or made a waiting nonce stale: admit then drops it).
+    this.waitlist.expire();
+    for (const s of [...this.waitlist.senders()]) if (touched.has(s)) await this.promote(s);
   }
 
   private async select(maxTxs: number, maxBytes: number): Promise<Tx[]> {
@@ -316,6 +434,21 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       if (cur.i + 1 < cur.chain.length) heads.push({ chain: cur.chain, i: cur.i + 1 });
     }
     return out;
+  }
+
+  private async tipAccount(address: Uint8Array, hex: string): Promise<Account> {
+    if (!this.tipId) return (await this.chain.getAccounts([address])).get(hex) ?? EMPTY_ACCOUNT;
+    const tip = this.tipId();
+    if (tip !== this.accountCacheTip || this.accountCache.size >= this.accountCacheMax) {
+      this.accountCache.clear();
+      this.accountCacheTip = tip;
+    }
+    const cached = this.accountCache.get(hex);
+    if (cached) return cached;
+    const acct = (await this.chain.getAccounts([address])).get(hex) ?? EMPTY_ACCOUNT;
+    // The tip may have moved during the read: cache only what is known to belong to `tip`.
+    if (this.tipId() === tip) this.accountCache.set(hex, acct);
+    return acct;
   }
 
   private isAdmissible(e: Entry): boolean {
@@ -377,6 +510,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     };
   }
 }
+
+/** Senders whose tip account the pool remembers (~100 bytes each). */
+const ACCOUNT_CACHE_MAX = 20_000;
 
 /** Higher fee rate first; on a tie, earlier arrival. */
 function minesBefore(a: Entry, b: Entry): boolean {

@@ -9,6 +9,7 @@
 import { KeyObject, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { PUBLIC_KEY_LEN, SignatureVerifier, isLowS, isValidScalarPair, referenceVerifier } from '../core/keys.js';
 import { NodeError } from '../core/errors.js';
+import { verifyNative } from './native-verifier.js';
 
 /**
  * DER SubjectPublicKeyInfo header for a 33-byte compressed secp256k1 point (RFC 5480):
@@ -74,6 +75,15 @@ export function verifyFast(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Arr
 }
 
 export const fastVerifier: SignatureVerifier = { verify: verifyFast };
+
+/**
+ * The path the node verifies with: libsecp256k1's native binding when it loads (native-verifier.ts),
+ * else OpenSSL. Both are proven equal to the reference by the differential test. `npm run bench` and
+ * the start-up log report which one is active; MINICHAIN_VERIFIER=openssl forces OpenSSL.
+ */
+export const activeVerifyPath: 'native' | 'openssl' = verifyNative ? 'native' : 'openssl';
+export const verifyActive: (msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array) => boolean = verifyNative ?? verifyFast;
+export const activeVerifier: SignatureVerifier = { verify: verifyActive };
 
 /**
  * The verifier named in configuration: 'fast' for the node, 'reference' to cross-check or to run

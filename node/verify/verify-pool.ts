@@ -3,7 +3,8 @@
  * relayed ones) on several cores with the fast verifier. Small batches are verified inline: posting
  * to a worker costs more than a few verifications. Each large call is split into one chunk per
  * worker, packed into a single transferable ArrayBuffer, and all its chunks are dispatched together;
- * calls wait FIFO in a bounded queue. Idle workers are unref()ed so the pool never keeps a process alive.
+ * calls wait FIFO in a bounded queue. Workers start on first use (an idle node runs none); idle workers
+ * are unref()ed so the pool never keeps a process alive.
  * Also defines the wire format shared with verify-worker.ts. Must not import chain, storage or p2p.
  */
 import { Worker } from 'node:worker_threads';
@@ -11,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { PUBLIC_KEY_LEN, SIGNATURE_LEN } from '../core/keys.js';
 import { HASH_LEN } from '../core/hash.js';
 import { NodeError } from '../core/errors.js';
-import { verifyFast } from './fast-verifier.js';
+import { verifyActive } from './fast-verifier.js';
 
 /** One signature to check: `msg` is the 32-byte signing hash. */
 export interface VerifyJob {
@@ -93,8 +94,11 @@ export class VerifyPool {
     private readonly inlineBelow: number,
     private readonly maxQueued: number,
     private readonly workerUrl: URL,
-  ) {
-    for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
+  ) {}
+
+  /** Worker threads started so far: none until the first call large enough to need them. */
+  get started(): number {
+    return this.slots.length;
   }
 
   /** @throws NodeError INVALID_ARGUMENT on a non-positive thread count or a negative limit. */
@@ -112,15 +116,16 @@ export class VerifyPool {
   }
 
   /**
-   * Verdicts in job order, identical to fastVerifier's (and so to the reference's).
+   * Verdicts in job order, identical to fastVerifier's (and so to the reference's). `opts.inlineBelow`
+   * overrides the pool's threshold for this call (0: always the workers, as admission batches want).
    * @throws (rejects) NodeError INTERNAL when a worker dies mid-batch (the worker is replaced);
    *   ABORTED when the pool is closed, or when maxQueued calls are already waiting (back-pressure:
    *   the caller should slow down rather than grow an unbounded queue).
    */
-  verifyAll(jobs: readonly VerifyJob[]): Promise<boolean[]> {
+  verifyAll(jobs: readonly VerifyJob[], opts: { inlineBelow?: number } = {}): Promise<boolean[]> {
     if (this.closed) return Promise.reject(new NodeError('ABORTED', 'verify pool is closed'));
     this.verified += jobs.length;
-    if (jobs.length < this.inlineBelow) return Promise.resolve(jobs.map((j) => verifyFast(j.msg, j.sig, j.publicKey)));
+    if (jobs.length < (opts.inlineBelow ?? this.inlineBelow)) return Promise.resolve(jobs.map((j) => verifyActive(j.msg, j.sig, j.publicKey)));
     const results = new Array<boolean>(jobs.length).fill(false);
     const packable: number[] = [];
     for (let i = 0; i < jobs.length; i++) {
@@ -128,7 +133,7 @@ export class VerifyPool {
       if (j.msg.length === HASH_LEN && j.sig.length === SIGNATURE_LEN && j.publicKey.length === PUBLIC_KEY_LEN) packable.push(i);
       // A wrong-length signature or key is false by the verifier's own rule; a message of another
       // length does not fit the fixed record, so it is verified here rather than given a verdict.
-      else results[i] = verifyFast(j.msg, j.sig, j.publicKey);
+      else results[i] = verifyActive(j.msg, j.sig, j.publicKey);
     }
     if (packable.length === 0) return Promise.resolve(results);
     if (this.queue.length >= this.maxQueued)
@@ -162,10 +167,12 @@ export class VerifyPool {
    */
   private pump(): void {
     if (this.closed || this.queue.length === 0 || this.slots.some((s) => s.task !== null)) return;
+    const call = this.queue.shift()!;
+    // Started lazily, on the first call that needs them, so an idle node holds no worker (~10 MB each).
+    while (this.slots.length < Math.min(this.threads, call.chunks.length)) this.slots.push(this.spawn());
     this.slots.forEach((s, i) => {
       if (!s.alive) this.slots[i] = this.spawn();
     });
-    const call = this.queue.shift()!;
     call.chunks.forEach((chunk, i) => {
       const slot = this.slots[i]!;
       const id = this.nextId++;

@@ -7,7 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { NodeError } from '../core/errors.js';
-import { verifyFast } from './fast-verifier.js';
+import { verifyActive } from './fast-verifier.js';
 import { JOB_BYTES, JOB_KEY_OFFSET, JOB_MSG_OFFSET, JOB_SIG_OFFSET, VerifyReply, VerifyRequest } from './verify-pool.js';
 
 function verifyChunk(req: VerifyRequest): VerifyReply {
@@ -20,7 +20,7 @@ function verifyChunk(req: VerifyRequest): VerifyReply {
     const msg = bytes.subarray(at + JOB_MSG_OFFSET, at + JOB_SIG_OFFSET);
     const sig = bytes.subarray(at + JOB_SIG_OFFSET, at + JOB_KEY_OFFSET);
     const key = bytes.subarray(at + JOB_KEY_OFFSET, at + JOB_BYTES);
-    verdicts[k] = verifyFast(msg, sig, key) ? 1 : 0;
+    verdicts[k] = verifyActive(msg, sig, key) ? 1 : 0;
   }
   return { id: req.id, results: verdicts.buffer };
 }

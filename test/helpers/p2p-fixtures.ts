@@ -123,6 +123,8 @@ export function sampleMessages(): [string, Message][] {
     ['reject', { type: 'reject', reason: 'tx-nonce-too-low', hash: TX_HASH }],
     ['reject-without-hash', { type: 'reject', reason: 'bad-blk-merkle', hash: null }],
     ['disconnect', { type: 'disconnect', reason: 'wrong-chain' }],
+    // Protocol version 2 (issue #9): A's nonces 5, 6, 7.
+    ['getnonces', { type: 'getnonces', sender: A.addressHash, fromNonce: 5n, count: 3 }],
   ];
 }
 

@@ -26,6 +26,7 @@ import { makeBlock, testParams } from './chain-fixtures.js';
 import { waitFor } from './wait-for.js';
 import { socketObserved } from './raw-peer.js';
 import { openChainState } from '../../node/chain-state.js';
+import { BatchSignatureVerifier } from '../../node/chain/sig-check.js';
 
 export interface TestNode {
   name: string;
@@ -45,6 +46,8 @@ export interface TestNodeOptions extends Partial<Omit<P2PNodeOptions, 'chain' | 
   params?: ChainParams;
   /** Reuse a datadir (restart); default: a fresh temp dir. */
   datadir?: string;
+  /** Signature worker pool as in production (block and batched admission checks); inline when omitted. */
+  verifier?: BatchSignatureVerifier;
 }
 
 const nodes: TestNode[] = [];
@@ -64,10 +67,10 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
   dirs.add(datadir);
   const params = opts.params ?? testParams();
   const log = opts.log ?? testLog(name);
-  const state = await openChainState({ dir: join(datadir, 'chain'), params, log, sigCacheSize: 10_000 });
+  const state = await openChainState({ dir: join(datadir, 'chain'), params, log, sigCacheSize: 10_000, ...(opts.verifier ? { verifier: opts.verifier } : {}) });
   const { chain, mempool } = state;
   const nodeKey = await loadOrCreateNodeKey(datadir);
-  const { name: _n, params: _p, datadir: _d, ...p2pOpts } = opts;
+  const { name: _n, params: _p, datadir: _d, verifier: _v, ...p2pOpts } = opts;
   const p2p = new P2PNode({
     host: '127.0.0.1',
     port: 0,

@@ -12,7 +12,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { CURVE_N, HALF_N, bytesToBigInt, publicKeyOf, referenceVerifier, sign, verifyReference } from '../../node/core/keys.js';
 import { isNodeError } from '../../node/core/errors.js';
 import { toHex } from '../../node/core/bytes.js';
-import { fastVerifier, makeVerifier } from '../../node/verify/fast-verifier.js';
+import { activeVerifyPath, fastVerifier, makeVerifier, verifyActive } from '../../node/verify/fast-verifier.js';
+import { nativeLoadError, verifyNative } from '../../node/verify/native-verifier.js';
+import { createRequire } from 'node:module';
 
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
 
@@ -321,6 +323,48 @@ test('fastVerifier gives the same verdicts from its key cache as on first sight'
   assert.deepEqual(second, first);
   assert.deepEqual(first, cases.map((c) => c.expect));
 });
+
+/** Whether the optional package is installed at all (its native binding must then load, unless disabled). */
+function nativePackageInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('secp256k1/package.json');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const nativeDisabled = process.env.MINICHAIN_VERIFIER === 'openssl';
+
+test('the native path is active whenever the optional secp256k1 package is installed', { skip: nativeDisabled && 'MINICHAIN_VERIFIER=openssl' }, () => {
+  if (!nativePackageInstalled()) {
+    assert.equal(activeVerifyPath, 'openssl');
+    return;
+  }
+  assert.equal(nativeLoadError, undefined, `secp256k1 is installed but its native binding did not load: ${nativeLoadError}`);
+  assert.equal(activeVerifyPath, 'native');
+  assert.equal(verifyActive, verifyNative);
+});
+
+test(
+  'native libsecp256k1 and verifyReference agree on >= 10,000 valid and hostile cases (high-s refused)',
+  { skip: verifyNative === undefined && `native binding not loaded: ${nativeLoadError}` },
+  () => {
+    const cases = allCases();
+    const failures: string[] = [];
+    let highS = 0;
+    cases.forEach((c, i) => {
+      const ref = verifyReference(c.msg, c.sig, c.key);
+      const native = verifyNative!(c.msg, c.sig, c.key);
+      if (c.category === 'high-s-twin') highS++;
+      if (ref !== c.expect || native !== c.expect)
+        failures.push(`#${i} ${c.category}: expected ${c.expect}, reference ${ref}, native ${native}; msg=${hex(c.msg)} sig=${hex(c.sig)} key=${hex(c.key)}`);
+    });
+    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} disagreements`);
+    assert.ok(cases.length >= 10_000, `only ${cases.length} cases`);
+    assert.equal(highS, EXPECTED_COUNTS['high-s-twin']);
+  },
+);
 
 test('makeVerifier returns the named backend and refuses unknown names', () => {
   assert.equal(makeVerifier('fast'), fastVerifier);

@@ -42,6 +42,9 @@ export function chargeBudget(peer: BudgetedPeer, msg: Message): boolean {
     case 'notfound':
     case 'reject':
       return take(peer, 'control', 1, 'message-flood', msg.type);
+    case 'getnonces':
+      // A request for up to `count` transactions: charged like that many getdata items.
+      return take(peer, 'getdata', msg.count, 'getdata-flood', `getnonces ${msg.count}`);
     case 'inv':
       return take(peer, 'inv', Math.max(1, msg.items.length), 'inv-flood', `${msg.items.length} items`);
     case 'getdata':

@@ -8,6 +8,7 @@ import { handleBlock, handleTx } from './handlers/bodies.js';
 import { handleDisconnect, handlePing, handlePong, handleReject } from './handlers/control.js';
 import { handleGetBlocks } from './handlers/getblocks.js';
 import { handleGetData, handleInv, handleNotFound } from './handlers/inventory.js';
+import { handleGetNonces } from './handlers/nonces.js';
 import { Message } from './messages.js';
 import { MessageSink, Peer } from './peer.js';
 
@@ -45,6 +46,8 @@ export function makeMessageSink(ctx: ProtocolContext): MessageSink {
           return ctx.addrs.handleGetAddr(peer);
         case 'addr':
           return ctx.addrs.handleAddr(peer, msg);
+        case 'getnonces':
+          return handleGetNonces(ctx, peer, msg);
         default:
           throw new Error(`message type ${msg.type} cannot be handled after the handshake`);
       }

@@ -35,6 +35,10 @@ export const NODE_ID_LEN = PUBLIC_KEY_LEN;
 export const CHALLENGE_LEN = 32;
 /** hello.observedIp: an IPv6 address, IPv4 as ::ffff:a.b.c.d (version >= 2). */
 export const OBSERVED_IP_LEN = 16;
+/** Nonces one getnonces may ask for: the mempool's nonce window (policy.ts MAX_NONCE_AHEAD). */
+export const MAX_GETNONCES = 64;
+/** The 20-byte account id (hash160 of the public key) naming a sender in getnonces. */
+export const SENDER_LEN = 20;
 /** bestWork is a u256, big-endian, so it compares like the number it is. */
 export const WORK_LEN = 32;
 
@@ -54,6 +58,9 @@ export const MESSAGE_TYPES = {
   getblocks: 0x0c,
   reject: 0x0d,
   disconnect: 0x0e,
+  // ---- protocol version 2 ----
+  /** Issue #9: ask a peer for a sender's pending transactions by nonce (a gap we cannot fill). */
+  getnonces: 0x18,
 } as const;
 
 export type MessageType = keyof typeof MESSAGE_TYPES;
@@ -137,6 +144,20 @@ export interface RejectMessage {
 /** Sent just before closing, so the other side can log why. */
 export interface DisconnectMessage { type: 'disconnect'; reason: string }
 
+/**
+ * "Which transactions of `sender` with nonces in [fromNonce, fromNonce + count) do you have pending?"
+ * Answered with an `inv` of those the responder's mempool holds (nothing when it holds none); the asker
+ * fetches them with getdata as usual. Version 2.
+ */
+export interface GetNoncesMessage {
+  type: 'getnonces';
+  /** The sender's 20-byte account id. */
+  sender: Uint8Array;
+  fromNonce: bigint;
+  /** 1..MAX_GETNONCES */
+  count: number;
+}
+
 export type Message =
   | HelloMessage
   | HelloProofMessage
@@ -151,7 +172,8 @@ export type Message =
   | BlockMessage
   | GetBlocksMessage
   | RejectMessage
-  | DisconnectMessage;
+  | DisconnectMessage
+  | GetNoncesMessage;
 
 /** The message variant with type `T`, e.g. `MessageOf<'inv'>`. */
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -271,6 +293,10 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     case 'disconnect':
       writeStr(w, 'disconnect.reason', m.reason, MAX_REASON_BYTES);
+      break;
+    case 'getnonces':
+      if (!Number.isInteger(m.count) || m.count < 1 || m.count > MAX_GETNONCES) throw badArg(`"getnonces.count" expected 1..${MAX_GETNONCES}, got ${m.count}`);
+      w.fixed(m.sender, SENDER_LEN).u64(m.fromNonce).u8(m.count);
       break;
   }
   return w.finish();
@@ -414,6 +440,14 @@ export function decodeMessage(bytes: Uint8Array): Message {
     case 'disconnect':
       m = { type, reason: readStr(r, 'disconnect.reason', MAX_REASON_BYTES) };
       break;
+    case 'getnonces': {
+      const sender = r.fixed(SENDER_LEN, 'getnonces.sender');
+      const fromNonce = r.u64('getnonces.fromNonce');
+      const count = r.u8('getnonces.count');
+      if (count < 1 || count > MAX_GETNONCES) throw decodeError(`"getnonces.count" expected 1..${MAX_GETNONCES}, got ${count}`);
+      m = { type, sender, fromNonce, count };
+      break;
+    }
   }
   r.end(type);
   return m;
@@ -452,6 +486,8 @@ export function describeMessage(m: Message): string {
       return `reject(${printable(m.reason)}${m.hash ? ' ' + toHex(m.hash) : ''})`;
     case 'disconnect':
       return `disconnect(${printable(m.reason)})`;
+    case 'getnonces':
+      return `getnonces(${toHex(m.sender)} ${m.fromNonce}+${m.count})`;
     default:
       return m.type;
   }

@@ -32,6 +32,11 @@ const MAX_BLOCK_QUEUE = 2_000;
 const REJECTED_CACHE = 20_000;
 /** Transaction ids recently accepted, confirmed or refused for good: an announcement of one is not fetched. */
 const RECENT_TX_CACHE = 100_000;
+/**
+ * Accepted transaction ids are announced together every this many ms: one inv per peer per interval,
+ * never one per transaction (a burst of 1,000 admissions costs each peer a handful of messages).
+ */
+export const TX_INV_INTERVAL_MS = 5;
 /** Mempool ids offered to one peer per refresh tick. */
 const TRICKLE_MAX = 1_000;
 
@@ -75,9 +80,9 @@ export class Relay {
   private readonly perPeer = new Map<Peer, PeerFetch>();
   private readonly fetchTimeoutMs: number;
   private timer: NodeJS.Timeout | undefined;
-  /** Transaction ids accepted in this turn of the event loop, announced together in one inv per peer. */
+  /** Transaction ids accepted since the last announcement, announced together in one inv per peer. */
   private pendingTxs: Uint8Array[] = [];
-  private flushTxs: NodeJS.Immediate | undefined;
+  private flushTxs: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: RelayOptions) {
     this.fetchTimeoutMs = o.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
@@ -90,7 +95,7 @@ export class Relay {
 
   stop(): void {
     clearInterval(this.timer);
-    clearImmediate(this.flushTxs);
+    clearTimeout(this.flushTxs);
     this.timer = undefined;
     this.flushTxs = undefined;
     this.pendingTxs = [];
@@ -121,15 +126,15 @@ export class Relay {
     }
   }
 
-  /** Announces a newly accepted transaction; a burst of them goes out as one inv per peer. */
+  /** Announces a newly accepted transaction within TX_INV_INTERVAL_MS, batched with the others. */
   announceTx(id: Uint8Array): void {
     this.pendingTxs.push(id);
-    this.flushTxs ??= setImmediate(() => {
+    this.flushTxs ??= setTimeout(() => {
       this.flushTxs = undefined;
       const ids = this.pendingTxs;
       this.pendingTxs = [];
       this.announce('tx', ids);
-    });
+    }, TX_INV_INTERVAL_MS);
   }
 
   /** Offers the peer mempool transactions it is not known to have (new peers, re-admitted txs after a reorg). */
@@ -157,7 +162,7 @@ export class Relay {
     const items: InvItem[] = [];
     for (const hash of hashes) {
       const hex = toHex(hash);
-      if (this.o.mempool.has(hex) || this.recentTxs.has(hex) || this.rejected.has(hex)) continue;
+      if (this.o.mempool.has(hex) || this.o.mempool.isWaiting(hex) || this.recentTxs.has(hex) || this.rejected.has(hex)) continue;
       const req = this.requests.tx.get(hex);
       if (req) {
         addAlternate(req, peer);

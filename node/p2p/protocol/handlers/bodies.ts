@@ -7,7 +7,8 @@
  *     except body-mismatch reasons (the honest body for that header may still come, CVE-2012-2459) and
  *     state-dependent tx reasons (an honest peer can race a block);
  *   - a block whose parent we lack starts a sync round with its sender;
- *   - policy failures and duplicates never cost anything, but an unrequested body we already had does.
+ *   - policy failures and duplicates never cost anything, but an unrequested body we already had does;
+ *   - a tx ahead of its sender's next nonce waits in the mempool's waitlist until the gap fills.
  * Unrequested bodies are processed like requested ones (as Core does for blocks).
  */
 import { Block, blockHash } from '../../../core/block.js';
@@ -17,6 +18,7 @@ import { Tx, txId } from '../../../core/tx.js';
 import { ProtocolContext } from '../context.js';
 import { PENALTIES, blockPenalty, txPenalty } from '../misbehavior.js';
 import { Peer } from '../peer.js';
+import { askForGap } from './nonces.js';
 
 export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promise<void> {
   const id = txId(tx);
@@ -29,9 +31,30 @@ export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promis
     duplicate(ctx, peer, 'tx', claim.requested);
     return;
   }
+  // Not awaited here: the peer's next bodies start admission while this one's signature is verified,
+  // so a burst is verified in batches on the worker pool instead of one round trip at a time. Bounded
+  // per peer; the mempool still applies them to the state one at a time, and one that overtakes its
+  // sender's previous nonce waits in the waitlist until that one is in.
+  const job = admitRelayedTx(ctx, peer, tx, hex).catch((e: unknown) => {
+    ctx.log.error({ err: e, peer: peer.label, tx: hex }, 'error admitting a relayed tx; dropping the peer');
+    peer.disconnect('internal-error');
+  });
+  let running = admitting.get(peer);
+  if (!running) admitting.set(peer, (running = new Set()));
+  const set = running;
+  set.add(job);
+  void job.then(() => set.delete(job));
+  if (set.size >= MAX_TX_ADMISSIONS_PER_PEER) await Promise.race(set);
+}
+
+/** Relayed transactions of one peer in admission at the same time (each holds one tx, 145 bytes). */
+export const MAX_TX_ADMISSIONS_PER_PEER = 256;
+const admitting = new WeakMap<Peer, Set<Promise<void>>>();
+
+async function admitRelayedTx(ctx: ProtocolContext, peer: Peer, tx: Tx, hex: string): Promise<void> {
   let v;
   try {
-    v = await ctx.mempool.acceptTx(tx);
+    v = await ctx.mempool.acceptTx(tx, peer.label);
   } finally {
     ctx.relay.complete('tx', hex);
   }
@@ -41,6 +64,9 @@ export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promis
     return;
   }
   if (v.class === 'duplicate') return duplicate(ctx, peer, 'tx', true);
+  // Ahead of its sender's next nonce: it waits in the mempool's waitlist and is admitted (and relayed)
+  // when the gap fills, so it is neither cached as refused nor held against the peer.
+  if (ctx.mempool.isWaiting(hex)) return askForGap(ctx, peer, hex);
   const penalty = txPenalty(v);
   // Only a final verdict is cached: a nonce gap or a balance may be fine after the next block.
   if (penalty > 0 || v.reason === 'tx-nonce-too-low') ctx.relay.rejected.add(hex);
