@@ -79,7 +79,7 @@ export interface SpreadView {
 
 export interface EventView {
   at: number;
-  kind: 'exit' | 'no-answer' | 'back' | 'reorg' | 'ban' | 'control';
+  kind: 'exit' | 'no-answer' | 'back' | 'reorg' | 'ban' | 'control' | 'error';
   text: string;
 }
 
@@ -94,6 +94,8 @@ export interface Snapshot {
   series: { height: number; blockTimeS: number; txPerS: number }[];
   events: EventView[];
   controls: boolean;
+  /** The split the dashboard made (node indexes per side), null when the network is whole. */
+  partition: number[][] | null;
 }
 
 interface BlockRec {
@@ -158,6 +160,8 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
   private last: Snapshot | undefined;
   private readonly clock: () => number;
   readonly pollMs: number;
+  /** Set by the server's split/heal; shown on the page. */
+  partition: number[][] | null = null;
 
   constructor(private readonly o: CollectorOptions) {
     super();
@@ -186,6 +190,11 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
 
   get snapshot(): Snapshot | undefined {
     return this.last;
+  }
+
+  /** The nodeId a node last reported, or null. */
+  nodeId(index: number): string | null {
+    return this.tracks.get(index)?.view.nodeId ?? null;
   }
 
   /** Adds an event (also used by the server for stop/start requests). */
@@ -384,6 +393,7 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
       series,
       events: this.events.slice(-50).reverse(),
       controls: this.o.controls === true,
+      partition: this.partition,
     };
   }
 }

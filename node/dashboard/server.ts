@@ -2,7 +2,8 @@
  * The testnet dashboard's HTTP server: the page (public/), the chart and graph libraries served from
  * their own npm packages (no CDN: the page works offline), the collector's snapshots pushed as
  * server-sent events on /events, the latest snapshot on /api/state, and, when the launcher provides
- * them, POST /api/nodes/<index>/stop|start.
+ * them, POST /api/nodes/<index>/stop|start, POST /api/split (body {"groups": [[1,2],[3,4]]}) and
+ * POST /api/heal (partition.ts: each node's test-only setPeerFilter).
  *
  * Binds to loopback. Requests whose Host is not this server's loopback name are refused (DNS
  * rebinding), and a POST must come from the page itself (Origin equal to our own) so another web
@@ -15,8 +16,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { Collector, Snapshot } from './collector.js';
+import { PartitionControls } from './partition.js';
 
 export const MAX_CLIENTS = 32;
+/** Largest POST body read (a split's groups). */
+export const MAX_BODY_BYTES = 4096;
 
 /** Stop/start of one testnet node, by index; resolves with a line for the event list. */
 export interface NodeControls {
@@ -27,6 +31,8 @@ export interface NodeControls {
 export interface DashboardOptions {
   collector: Collector;
   controls?: NodeControls;
+  /** Split/heal; without it those requests get 501. */
+  partition?: PartitionControls;
   host?: string;
 }
 
@@ -123,9 +129,13 @@ export class DashboardServer {
   }
 
   private async control(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
-    req.resume();
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== this.url.replace(/\/$/, '') && origin !== `http://localhost:${this.port}`) return text(res, 403, 'cross-origin request refused\n');
+    if (origin !== undefined && origin !== this.url.replace(/\/$/, '') && origin !== `http://localhost:${this.port}`) {
+      req.resume();
+      return text(res, 403, 'cross-origin request refused\n');
+    }
+    if (path === '/api/split' || path === '/api/heal') return this.partition(req, res, path);
+    req.resume();
     const m = /^\/api\/nodes\/(\d{1,3})\/(stop|start)$/.exec(path);
     if (!m) return text(res, 404, 'not found\n');
     const controls = this.o.controls;
@@ -139,6 +149,57 @@ export class DashboardServer {
       json(res, 400, { ok: false, message: (e as Error).message });
     }
   }
+
+  /** Split or heal; an outcome of either kind goes to the event list, a failure as one 'error' line. */
+  private async partition(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+    const p = this.o.partition;
+    if (!p) {
+      req.resume();
+      return text(res, 501, 'split/heal is not available\n');
+    }
+    try {
+      let line: string;
+      if (path === '/api/heal') {
+        req.resume();
+        line = await p.heal();
+        this.o.collector.partition = null;
+      } else {
+        let body: { groups?: unknown };
+        try {
+          body = JSON.parse(await readBody(req)) as { groups?: unknown };
+        } catch (e) {
+          return json(res, 400, { ok: false, message: `split: expected JSON {"groups": [[1,2],[3,4]]} (${(e as Error).message})` });
+        }
+        const groups = body?.groups as number[][];
+        line = await p.split(groups);
+        this.o.collector.partition = groups;
+      }
+      this.o.collector.note('control', line);
+      json(res, 200, { ok: true, message: line });
+    } catch (e) {
+      const line = (e as Error).message;
+      this.o.collector.note('error', line);
+      json(res, 400, { ok: false, message: line });
+    }
+  }
+}
+
+/** The request body as text, at most MAX_BODY_BYTES. @throws Error when it is longer */
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new Error(`request body over ${MAX_BODY_BYTES} bytes`));
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 function text(res: http.ServerResponse, status: number, body: string): void {

@@ -24,6 +24,7 @@ const program = new Command('minichain-testnet')
   .option('--mine-duty <fraction>', 'fraction of a core each miner uses', '0.3')
   .option('--dashboard-port <port>', 'port of the live dashboard on 127.0.0.1', '7000')
   .option('--no-dashboard', 'do not start the live dashboard')
+  .option('--no-faults', 'start the nodes without --allow-faults (the dashboard then cannot split/heal the network)')
   .option('--hosts', 'one network namespace per node (Linux, as root): each node on its own IP in 198.18.0.0/24, same port', false)
   .showHelpAfterError();
 
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   process.stdout.write(`starting ${nodes} nodes (${miners} mining) in ${o.dir}, P2P ports ${basePort}-${basePort + nodes - 1}, RPC ports ${rpcBasePort}-${rpcBasePort + nodes - 1} ...\n`);
   const net = await startTestnet(
-    { nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty), basePort, rpcBasePort, onReset: (line) => process.stdout.write(line + '\n'), ...(netns ? { netns } : {}) },
+    { nodes, miners, dir: o.dir, reset: o.reset, mineDuty: Number(o.mineDuty), basePort, rpcBasePort, allowFaults: o.faults === true, onReset: (line) => process.stdout.write(line + '\n'), ...(netns ? { netns } : {}) },
     params,
   ).catch(async (e: unknown) => {
     await hosts?.teardown();
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     try {
       dashboard = await startTestnetDashboard(net, { port: dashboardPort });
       out.push('', `Dashboard: ${dashboard.url}  (live peer graph, tips, block tree; --no-dashboard to skip)`);
+      out.push(o.faults ? '  Nodes run with --allow-faults (test-only controls, for the dashboard\'s split/heal; --no-faults to turn off).' : '  --no-faults: the dashboard\'s split/heal buttons will report that the nodes refuse.');
     } catch (e) {
       out.push('', `Dashboard not started: ${(e as Error).message}`);
     }

@@ -1,7 +1,8 @@
 /**
  * Glue between the testnet launcher and the dashboard (node/dashboard/): the launcher's nodes as the
  * collector's sources, and stop/start of a node by its PID through the launcher's own process handles
- * (a stopped node is started again with exactly the arguments it was first spawned with).
+ * (a stopped node is started again with exactly the arguments it was first spawned with), and split/heal
+ * of the network through the nodes' own setPeerFilter (node/dashboard/partition.ts).
  * Used by `npm run testnet` and by the browser test, so both run the same code.
  */
 import { spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Collector, DashboardNodeSource } from '../dashboard/collector.js';
 import { DashboardServer, NodeControls } from '../dashboard/server.js';
+import { Partitioner } from '../dashboard/partition.js';
 import { Testnet, TestnetNode, authedUrl, stopProcess } from './launcher.js';
 
 export interface TestnetDashboard {
@@ -77,7 +79,9 @@ export async function startTestnetDashboard(net: Testnet, o: DashboardHookOption
   const sources = (): DashboardNodeSource[] =>
     net.nodes.map((n) => ({ index: n.index, p2p: n.p2p, rpc: rpcUrls.get(n.index) ?? n.rpc, miner: n.miner, seed: seeds.has(n.p2p), exited: () => exitReason(n) }));
   const collector = new Collector({ nodes: sources, pollMs: o.pollMs, controls: true });
-  const server = new DashboardServer({ collector, controls: testnetControls(net) });
+  // Split/heal through each node's setPeerFilter (nodes without --allow-faults refuse; the page says so).
+  const partition = new Partitioner({ nodes: sources, knownId: (i) => collector.nodeId(i) });
+  const server = new DashboardServer({ collector, controls: testnetControls(net), partition });
   const url = await server.start(o.port);
   collector.start();
   return {

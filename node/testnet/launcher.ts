@@ -40,6 +40,8 @@ export interface TestnetOptions {
   /** Extra arguments for every node (e.g. a faster --refresh-interval in tests). */
   extraArgs?: string[];
   logLevel?: string;
+  /** Start every node with --allow-faults (the test-only controls the dashboard's split/heal use). `npm run testnet` does unless --no-faults. */
+  allowFaults?: boolean;
   /** Multi-host mode (`--hosts`): one network namespace per node, created by the caller (netns.ts). */
   netns?: { net: NetnsNetwork; port: number; rpcPort: number };
 }
@@ -135,6 +137,7 @@ export async function startTestnet(opts: TestnetOptions, params: ChainParams): P
       const args = [mainJs, '--datadir', datadir, '--port', String(port), '--rpc-port', String(rpcPort), '--seeds', seeds, '--log-level', opts.logLevel ?? 'info', ...(opts.extraArgs ?? [])];
       const miner = minerSet.has(i);
       if (miner) args.push('--mine', '--mine-duty', String(opts.mineDuty ?? 0.3));
+      if (opts.allowFaults) args.push('--allow-faults');
       // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each node
       // once, by PID, so every node gets exactly one SIGTERM and shuts down cleanly.
       const ns = opts.netns ? netnsNodeLayout(opts.netns.net, i, opts.netns.port, opts.netns.rpcPort) : undefined;

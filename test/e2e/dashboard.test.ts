@@ -4,6 +4,9 @@
  * 25500-25503 / dashboard 25900), headless Chromium driven by puppeteer-core. The page loads with no
  * console errors, shows the 4 nodes and exactly the edges the nodes' getPeers report, advances when a
  * block is mined, and marks a killed node dead. A screenshot goes to test-output/dashboard.png.
+ * Then the split/heal buttons: the nodes (started with --allow-faults, as `npm run testnet` does) split
+ * into 1,2 | 3,4 with a miner on each side, drop every cross-side connection and fork; heal reconnects
+ * them and they converge on one tip (screenshot of the fork: test-output/dashboard-split.png).
  * Skips, saying why, only when Chromium is not installed (.ci/run installs it).
  */
 import { test, before, after } from 'node:test';
@@ -41,7 +44,8 @@ before(async () => {
   userDataDir = await makeTmpDir('minichain-dash-chromium-');
   const params = await loadGenesis(bundledGenesisPath());
   net = await startTestnet(
-    { nodes: 4, miners: 1, dir: netDir.path, reset: true, basePort: BASE, rpcBasePort: BASE + 500, mineDuty: 0.5, extraArgs: ['--seeds', SEEDS.join(','), '--refresh-interval', '1000'] },
+    // Two miners (node2 and node4, one on each side of the default split 1,2 | 3,4).
+    { nodes: 4, miners: 2, dir: netDir.path, reset: true, basePort: BASE, rpcBasePort: BASE + 500, mineDuty: 0.5, allowFaults: true, extraArgs: ['--seeds', SEEDS.join(','), '--refresh-interval', '1000'] },
     params,
   );
   dash = await startTestnetDashboard(net, { port: BASE + 900, seeds: SEEDS, pollMs: 300 });
@@ -108,7 +112,7 @@ test('dashboard in headless Chromium: 4 nodes, the getPeers edges, a new block, 
     throw new Error(`${e.message}: getPeers ${last.want.join(' ')} | page ${last.got.join(' ')}`);
   });
 
-  // A block is mined (node4 mines): the page's heights and block tree advance.
+  // A block is mined (node2 and node4 mine): the page's heights and block tree advance.
   const h0 = await pageHeight();
   await waitFor(async () => (await pageHeight()) > h0, 30_000, 'the page height to advance after a block', 200);
   const treeBlocks = await page.evaluate(() => (globalThis as any).dashboard.tree.nodes().length as number);
@@ -136,6 +140,83 @@ test('dashboard in headless Chromium: 4 nodes, the getPeers edges, a new block, 
 
   await mkdir(OUT, { recursive: true });
   await page.screenshot({ path: join(OUT, 'dashboard.png') });
+  assert.deepEqual(consoleErrors, [], 'no console errors');
+});
+
+const tipOf = async (t: Testnet, index: number) => rpcCall<{ tip: string; height: number }>(t.nodes[index - 1]!.rpc, 'getInfo');
+/** Connections between the sides 1,2 and 3,4 ("dialer-listener" by node index). */
+const crossEdges = (edges: string[]) => edges.filter((e) => new Set(e.split('-').map((i) => Number(i) <= 2)).size === 2);
+
+test('dashboard split/heal buttons: the sides drop each other and fork, heal reconnects and converges on one tip', { skip, timeout: 60_000 }, async () => {
+  const t = net!;
+  const rowState = (i: number) => page.$eval(`#nodes tr[data-index="${i}"]`, (tr) => tr.getAttribute('data-state'));
+  // The first test killed node3: start it again from its button, so all four take part.
+  for (const n of t.nodes)
+    if ((await rowState(n.index)) === 'dead') {
+      await page.click(`#nodes tr[data-index="${n.index}"] button[data-act="start"]`);
+      await waitFor(async () => (await rowState(n.index)) === 'alive', 20_000, `node${n.index} to answer again`, 100);
+    }
+  await waitFor(async () => (await page.$eval('#groups', (x) => (x as any).value)) === '1,2 | 3,4', 5_000, 'the default sides 1,2 | 3,4', 100);
+
+  // The page's event list keeps the newest 50 (reorgs are frequent with two miners): check each line when it comes.
+  const eventLine = (text: string) => page.waitForFunction((x: string) => [...(globalThis as any).document.querySelectorAll('#events li')].some((li: any) => li.textContent.includes(x)), { timeout: 10_000 }, text);
+  await page.click('#split');
+  await page.waitForFunction(() => (globalThis as any).document.querySelector('#partition-state')?.textContent === 'split: 1,2 | 3,4', { timeout: 10_000 });
+  await eventLine('split 1,2 | 3,4: each side refuses the other');
+  const h0 = Math.max((await tipOf(t, 2)).height, (await tipOf(t, 4)).height);
+  // No connection crosses the split (the seeds 1 and 2 stay connected), and each side's miner extends its own branch.
+  let lastEdges: string[] = [];
+  await waitFor(async () => {
+    lastEdges = await edgesFromGetPeers(t);
+    return crossEdges(lastEdges).length === 0 && lastEdges.length >= 1;
+  }, 15_000, 'getPeers to show no connection across the split', 200).catch((e: Error) => {
+    throw new Error(`${e.message}: ${lastEdges.join(' ')}`);
+  });
+  let branches = ['', ''];
+  await waitFor(async () => {
+    const [a, b] = [await tipOf(t, 2), await tipOf(t, 4)];
+    branches = [a.tip, b.tip];
+    return a.tip !== b.tip && a.height > h0 && b.height > h0;
+  }, 30_000, 'both sides to mine their own blocks', 200);
+  assert.deepEqual(crossEdges(await edgesFromGetPeers(t)), [], 'still no connection across the split');
+  const sides = await page.$$eval('#nodes tbody tr', (rows) => rows.map((r) => r.getAttribute('data-side')));
+  assert.deepEqual(sides, ['0', '0', '1', '1']);
+  // The page's block tree shows the two branches (both sides' tips, one of them on a side branch).
+  await page.waitForFunction(
+    (tips: string[]) => {
+      const blocks = (globalThis as any).dashboard.snapshot.blocks as any[];
+      return tips.every((h) => blocks.some((b) => b.hash === h)) && blocks.some((b) => !b.main && b.tips.length > 0);
+    },
+    { timeout: 10_000 },
+    branches,
+  );
+  await mkdir(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, 'dashboard-split.png') });
+
+  const healedAt = Date.now();
+  await page.click('#heal');
+  await page.waitForFunction(() => (globalThis as any).document.querySelector('#partition-state')?.textContent === 'network whole', { timeout: 10_000 });
+  await eventLine('healed: 4 nodes accept every peer again');
+  await waitFor(async () => crossEdges(await edgesFromGetPeers(t)).length > 0, 20_000, 'the sides to connect again after heal', 200);
+  await waitFor(async () => {
+    const tips = await Promise.all(t.nodes.map((n) => tipOf(t, n.index)));
+    return tips.every((x) => x.tip === tips[0]!.tip);
+  }, 20_000, 'all four nodes on one tip after heal', 200);
+  // One branch won: its side's old tip is on the page's main chain, the other's is a side branch, and a node
+  // of the losing side reports a reorg after the heal.
+  const losers = await page.waitForFunction(
+    (tips: string[], since: number) => {
+      const s = (globalThis as any).dashboard.snapshot;
+      const main = tips.map((h) => s.blocks.find((b: any) => b.hash === h)?.main);
+      if (main[0] === main[1] || main.includes(undefined)) return false;
+      const side = main[0] ? [3, 4] : [1, 2];
+      return s.events.some((e: any) => e.kind === 'reorg' && e.at >= since && side.some((i) => e.text.startsWith(`node${i} reorg of depth`))) && side;
+    },
+    { timeout: 10_000 },
+    branches,
+    healedAt,
+  );
+  assert.equal(((await losers.jsonValue()) as number[]).length, 2);
   assert.deepEqual(consoleErrors, [], 'no console errors');
 });
 

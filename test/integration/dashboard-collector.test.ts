@@ -12,7 +12,8 @@ import http from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Collector, DashboardNodeSource, MAX_EVENTS } from '../../node/dashboard/collector.js';
-import { DashboardServer, MAX_CLIENTS } from '../../node/dashboard/server.js';
+import { DashboardServer, MAX_BODY_BYTES, MAX_CLIENTS } from '../../node/dashboard/server.js';
+import { Partitioner, checkGroups } from '../../node/dashboard/partition.js';
 import { repoRoot } from '../helpers/chain-fixtures.js';
 
 interface FakeBlock {
@@ -28,6 +29,10 @@ const h = (tag: string) => tag.padStart(64, 'f');
 class FakeNode {
   tip = h('00');
   bans = 0;
+  nodeId = '02' + 'ab'.repeat(32);
+  /** Like a node started with --allow-faults; the deny list setPeerFilter set. */
+  faults = true;
+  deny: string[] = [];
   readonly blocks = new Map<string, FakeBlock>();
   private server = http.createServer((req, res) => this.handle(req, res));
   url = '';
@@ -58,10 +63,19 @@ class FakeNode {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       const r = JSON.parse(body) as { id: number; method: string; params: unknown[] };
+      if (r.method === 'setPeerFilter') {
+        // The reply of a real node (node/rpc/operator-methods.ts), with and without --allow-faults.
+        if (!this.faults) {
+          const error = { code: -32003, message: 'setPeerFilter is a test-only control: start the node with --allow-faults', data: { reason: 'faults-not-allowed' } };
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: r.id, error }));
+        }
+        this.deny = (r.params[0] as { deny: string[] }).deny;
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { deny: this.deny } }));
+      }
       const tipBlock = this.blocks.get(this.tip)!;
       const result =
         r.method === 'getInfo'
-          ? { height: tipBlock.height, tip: this.tip, peers: 0, mempool: 0, syncing: false, nodeId: '02' + 'ab'.repeat(32) }
+          ? { height: tipBlock.height, tip: this.tip, peers: 0, mempool: 0, syncing: false, nodeId: this.nodeId }
           : r.method === 'getPeers'
             ? []
             : this.blocks.get(r.params[0] as string);
@@ -171,6 +185,74 @@ test('server: static files from the packages, Host and Origin checks, controls, 
   }
   assert.equal((await fetch(new URL('/events', url))).status, 503);
   for (const c of streams) c.abort();
+});
+
+test('split/heal: each side denies the other by nodeId, heal clears; a node without --allow-faults fails the split with its one-line error, nothing left split', async () => {
+  const fakes: FakeNode[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const n = new FakeNode();
+    n.add('00', null, 0);
+    n.nodeId = '02' + String(i).repeat(64);
+    await n.start();
+    cleanups.push(() => n.stop());
+    fakes.push(n);
+  }
+  const down = { node3: undefined as string | undefined };
+  const sources: DashboardNodeSource[] = fakes.map((n, i) => ({ index: i + 1, p2p: `ws://127.0.0.1:${i + 1}`, rpc: n.url, miner: false, seed: true, exited: () => (i === 2 ? down.node3 : undefined) }));
+  const collector = new Collector({ nodes: () => sources, controls: true });
+  await collector.poll();
+  const partition = new Partitioner({ nodes: () => sources, knownId: (i) => collector.nodeId(i) });
+  const server = new DashboardServer({ collector, partition });
+  const url = await server.start(0);
+  cleanups.push(() => server.stop());
+  const origin = url.replace(/\/$/, '');
+  const split = (body: string) => fetch(new URL('/api/split', url), { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body });
+  const [id1, id2, id3] = fakes.map((n) => n.nodeId);
+
+  // Cross-origin and malformed requests change nothing.
+  assert.equal((await fetch(new URL('/api/split', url), { method: 'POST', headers: { origin: 'http://evil.example' }, body: '{"groups":[[1],[2,3]]}' })).status, 403);
+  assert.equal((await split('not json')).status, 400);
+  assert.equal((await split('x'.repeat(MAX_BODY_BYTES + 1))).status, 400);
+  assert.throws(() => checkGroups([[1], [2]], [1, 2, 3]), /node3 in no group/);
+  assert.throws(() => checkGroups([[1, 2], [2, 3]], [1, 2, 3]), /node2 is in two groups/);
+  assert.throws(() => checkGroups([[1, 2, 3]], [1, 2, 3]), /expected 2\.\.3 groups/);
+  assert.equal((await split('{"groups":[[1,9],[2,3]]}')).status, 400);
+  assert.deepEqual(fakes.map((n) => n.deny), [[], [], []]);
+
+  // 1 | 2,3: node1 denies 2 and 3, they deny node1; the snapshot carries the partition.
+  let r = await split('{"groups":[[1],[2,3]]}');
+  assert.equal(r.status, 200, await r.clone().text());
+  assert.deepEqual(fakes.map((n) => n.deny.slice().sort()), [[id2, id3].sort(), [id1], [id1]]);
+  let s = await collector.poll();
+  assert.deepEqual(s.partition, [[1], [2, 3]]);
+  assert.ok(s.events.some((e) => e.kind === 'control' && e.text.startsWith('split 1 | 2,3')), JSON.stringify(s.events));
+
+  // Heal: every filter cleared, no partition shown.
+  r = await fetch(new URL('/api/heal', url), { method: 'POST', headers: { origin } });
+  assert.equal(r.status, 200);
+  assert.deepEqual(fakes.map((n) => n.deny), [[], [], []]);
+  s = await collector.poll();
+  assert.equal(s.partition, null);
+
+  // A node that is down gets no filter, but the others still deny its last known id.
+  down.node3 = 'signal SIGTERM';
+  r = await split('{"groups":[[1,3],[2]]}');
+  assert.equal(r.status, 200);
+  assert.match(((await r.json()) as { message: string }).message, /node3 down/);
+  assert.deepEqual([fakes[0]!.deny, fakes[1]!.deny.slice().sort()], [[id2], [id1, id3].sort()]);
+  await fetch(new URL('/api/heal', url), { method: 'POST', headers: { origin } });
+  down.node3 = undefined;
+
+  // node2 runs without --allow-faults: the split fails, its RPC error is the event line, node1/node3 are cleared again.
+  fakes[1]!.faults = false;
+  r = await split('{"groups":[[1],[2,3]]}');
+  assert.equal(r.status, 400);
+  const msg = ((await r.json()) as { message: string }).message;
+  assert.equal(msg, 'split not applied: node2: setPeerFilter is a test-only control: start the node with --allow-faults');
+  assert.deepEqual(fakes.map((n) => n.deny), [[], [], []]);
+  s = await collector.poll();
+  assert.equal(s.partition, null);
+  assert.ok(s.events.some((e) => e.kind === 'error' && e.text === msg), JSON.stringify(s.events));
 });
 
 test('the node does not import the dashboard (only the testnet launcher does)', () => {

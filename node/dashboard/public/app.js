@@ -3,6 +3,8 @@
 /* global cytoscape, uPlot */
 'use strict';
 
+// Sides of a split (halo in the graph, colour of the side column); more than four sides reuse them.
+const SIDES = ['#4fa3ff', '#e060d0', '#5fd68a', '#f2c14e'];
 const COLORS = { alive: '#3fae6a', dead: '#4a4f57', 'no-answer': '#e0a040', starting: '#7a8794' };
 const $ = (sel) => document.querySelector(sel);
 const short = (h) => (h ? esc(String(h).slice(0, 8)) : '-');
@@ -14,6 +16,7 @@ const graph = cytoscape({
   maxZoom: 2,
   style: [
     { selector: 'node', style: { 'background-color': 'data(color)', label: 'data(label)', color: '#d8dee6', 'font-size': 11, 'text-wrap': 'wrap', 'text-valign': 'bottom', 'text-margin-y': 4, width: 30, height: 30, 'border-width': 0 } },
+    { selector: 'node', style: { 'underlay-color': 'data(sideColor)', 'underlay-opacity': 'data(sideOpacity)', 'underlay-padding': 9, 'underlay-shape': 'ellipse' } },
     { selector: 'node[?seed]', style: { shape: 'diamond', width: 36, height: 36 } },
     { selector: 'node[?miner]', style: { 'border-width': 4, 'border-color': '#f2c14e' } },
     { selector: 'edge', style: { width: 2, 'line-color': '#5a7fa8', 'target-arrow-color': '#5a7fa8', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 9, color: '#9fb0c2', 'text-background-color': '#151c24', 'text-background-opacity': 1 } },
@@ -64,7 +67,8 @@ function renderGraph(s) {
   for (const n of s.nodes) {
     const id = 'n' + n.index;
     want.add(id);
-    const data = { id, label: `node${n.index}\nh ${n.height ?? '-'}`, color: COLORS[n.state] || '#888', state: n.state, seed: n.seed, miner: n.miner, index: n.index };
+    const side = sideOf(s, n.index);
+    const data = { id, label: `node${n.index}\nh ${n.height ?? '-'}`, color: COLORS[n.state] || '#888', state: n.state, seed: n.seed, miner: n.miner, index: n.index, side, sideColor: side < 0 ? '#000' : SIDES[side % SIDES.length], sideOpacity: side < 0 ? 0 : 0.5 };
     const el = graph.getElementById(id);
     if (el.nonempty()) el.data(data);
     else graph.add({ group: 'nodes', data });
@@ -123,7 +127,9 @@ function renderNodes(s) {
   const rows = s.nodes.map((n) => {
     const btn = s.controls ? (n.state === 'dead' ? `<button data-act="start" data-i="${n.index}">start</button>` : `<button data-act="stop" data-i="${n.index}">stop</button>`) : '';
     const name = `node${n.index}${n.seed ? ' ◆' : ''}${n.miner ? ' (miner)' : ''}`;
-    return `<tr class="${n.state}" data-index="${n.index}" data-state="${n.state}"><td>${name}</td><td class="state-${n.state}">${n.state}</td><td class="height">${esc(n.height ?? '-')}</td><td class="mono">${short(n.tip)}</td><td>${esc(n.peers ?? '-')}</td><td>${esc(n.mempool ?? '-')}</td><td>${n.syncing === null ? '-' : n.syncing ? 'syncing' : 'ok'}</td><td>${esc(n.bans ?? '-')}</td><td>${btn}</td></tr>`;
+    const side = sideOf(s, n.index);
+    const sideCell = side < 0 ? '<td class="side"></td>' : `<td class="side" style="color:${SIDES[side % SIDES.length]}">${'ABCDEFGH'[side] ?? side}</td>`;
+    return `<tr class="${n.state}" data-index="${n.index}" data-state="${n.state}" data-side="${side}">${sideCell}<td>${name}</td><td class="state-${n.state}">${n.state}</td><td class="height">${esc(n.height ?? '-')}</td><td class="mono">${short(n.tip)}</td><td>${esc(n.peers ?? '-')}</td><td>${esc(n.mempool ?? '-')}</td><td>${n.syncing === null ? '-' : n.syncing ? 'syncing' : 'ok'}</td><td>${esc(n.bans ?? '-')}</td><td>${btn}</td></tr>`;
   });
   $('#nodes tbody').innerHTML = rows.join('');
   $('#spread thead').innerHTML = `<tr><th>block</th>${s.nodes.map((n) => `<th>n${n.index}</th>`).join('')}</tr>`;
@@ -137,6 +143,53 @@ function renderNodes(s) {
   const best = Math.max(-1, ...s.nodes.map((n) => n.height ?? -1));
   $('#summary').textContent = `${alive}/${s.nodes.length} nodes alive · ${s.edges.length} connections · best height ${best < 0 ? '-' : best}`;
 }
+
+// ---- split / heal: the sides as "1,2 | 3,4"; POST /api/split or /api/heal (each node's setPeerFilter) ----
+function sideOf(s, index) {
+  return s.partition ? s.partition.findIndex((g) => g.includes(index)) : -1;
+}
+const parseGroups = (text) => text.split('|').map((g) => g.split(/[\s,]+/).filter(Boolean).map(Number));
+const formatGroups = (groups) => groups.map((g) => g.join(',')).join(' | ');
+let groupsTouched = false;
+function renderPartition(s) {
+  $('#partition-bar').hidden = !s.controls;
+  const input = $('#groups');
+  // Default: first half | second half, until the user edits the sides.
+  if (!groupsTouched && document.activeElement !== input) {
+    const ids = s.nodes.map((n) => n.index);
+    const half = Math.ceil(ids.length / 2);
+    input.value = s.partition ? formatGroups(s.partition) : formatGroups([ids.slice(0, half), ids.slice(half)]);
+  }
+  const st = $('#partition-state');
+  st.textContent = s.partition ? `split: ${formatGroups(s.partition)}` : 'network whole';
+  st.className = s.partition ? 'split' : '';
+}
+$('#groups').addEventListener('input', () => (groupsTouched = true));
+graph.on('tap', 'node', (ev) => {
+  // Moves the tapped node to the next side (with two sides: to the other one).
+  const i = ev.target.data('index');
+  const groups = parseGroups($('#groups').value);
+  if (groups.length < 2) return;
+  const from = groups.findIndex((g) => g.includes(i));
+  if (from >= 0) groups[from] = groups[from].filter((x) => x !== i);
+  groups[(from + 1) % groups.length].push(i);
+  for (const g of groups) g.sort((a, b) => a - b);
+  $('#groups').value = formatGroups(groups);
+  groupsTouched = true;
+});
+function post(path, body) {
+  const init = body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  return fetch(path, init)
+    .then((r) => r.json())
+    .then((r) => { $('#notice').textContent = r.message; })
+    .catch((e) => { $('#notice').textContent = String(e); });
+}
+$('#split').addEventListener('click', () => {
+  const groups = parseGroups($('#groups').value).filter((g) => g.length > 0);
+  groupsTouched = false;
+  void post('/api/split', { groups });
+});
+$('#heal').addEventListener('click', () => void post('/api/heal'));
 
 $('#nodes').addEventListener('click', (ev) => {
   const b = ev.target.closest('button[data-act]');
@@ -157,6 +210,7 @@ function render(s) {
   renderGraph(s);
   renderTree(s);
   renderNodes(s);
+  renderPartition(s);
   renderChart(s.series);
   const st = $('#status');
   st.textContent = `live · ${new Date(s.at).toLocaleTimeString()}`;
