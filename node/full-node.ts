@@ -80,6 +80,7 @@ export class FullNode {
           version: packageVersion(),
           peers: () => p2p.peers(),
           syncing: () => p2p.syncing(),
+          syncProgress: () => p2p.syncProgress(),
           submitTx: async (tx) => mempool.acceptTx(tx),
         }),
         log.child({ mod: 'rpc' }),

@@ -1,14 +1,25 @@
 /**
- * The chain: accepts blocks, keeps the block tree, connects the most-work valid branch to the ledger
- * and reorganises onto a heavier branch by disconnecting with undo data. If a block of the new branch
- * turns out invalid, that branch is marked failed and the chain returns to the best valid tip.
+ * The chain: accepts headers and blocks, keeps the block tree, connects the most-work valid branch to
+ * the ledger and reorganises onto a heavier branch by disconnecting with undo data. If a block of the
+ * new branch turns out invalid, that branch is marked failed and the chain returns to the best valid tip.
+ *
+ * Admission (anti-DoS, docs/protocol.md "Admission rules"), cheapest check first:
+ *   - a header must connect to a known header, meet its own target (no easier than the genesis
+ *     target), carry the bits the retarget rule expects and pass the time rules; a header chain whose
+ *     work is below our tip's by more than LOW_WORK_MARGIN_BLOCKS blocks is not kept ('low-work-headers');
+ *   - a block is stored only when its header is admitted this way and its parent's body is stored; a
+ *     block whose parent body is still coming waits in the bounded pending pool (memory, never disk);
+ *     a block whose parent header is unknown is refused ('prev-blk-not-found') and never stored;
+ *   - a block on a branch lighter than the tip by more than the margin, and not on the way to a
+ *     heavier header chain, is refused ('low-work-branch') before its body is even hashed.
  * Calls are serialised: one block is processed at a time. Emits 'tip' (TipChange) after every move.
  * Imports core, storage and sibling chain modules only; never p2p, rpc or miner.
  */
 import { EventEmitter } from 'node:events';
 import { Block, blockHash, decodeBlock, encodeBlock } from '../core/block.js';
 import { fromHex, toHex } from '../core/bytes.js';
-import { BODY_MISMATCH_REASONS, SanityResult, checkBlockContext, checkBlockSanity, connectBlockState } from '../core/check-block.js';
+import { BlockHeader } from '../core/block.js';
+import { BODY_MISMATCH_REASONS, SanityResult, checkHeaderContext, checkHeaderSanity, checkBlockSanity, connectBlockState } from '../core/check-block.js';
 import { NodeError } from '../core/errors.js';
 import { ChainParams } from '../core/params.js';
 import { workOf } from '../core/pow.js';
@@ -46,7 +57,26 @@ export interface TipChange {
   disconnected: Block[];
 }
 
-export type AcceptStatus = 'connected' | 'reorg' | 'side-branch';
+/** 'pending': valid header, body held in memory until its parent's body arrives. */
+export type AcceptStatus = 'connected' | 'reorg' | 'side-branch' | 'pending';
+
+/** A branch lighter than our tip by more than this many blocks' work (at the tip's target) is not admitted. */
+export const LOW_WORK_MARGIN_BLOCKS = 6;
+/** Header-only nodes kept in memory at most; beyond it new header chains are refused until bodies arrive. */
+export const MAX_HEADER_ONLY = 200_000;
+
+/**
+ * Sanity failures that may come from a body that is not the header's (checked before the merkle root
+ * binds the body to the header): they never mark the header invalid.
+ */
+const UNPROVEN_BODY_REASONS: ReadonlySet<string> = new Set([...BODY_MISMATCH_REASONS, 'bad-blk-length', 'bad-blk-size', 'bad-blk-reward']);
+
+export interface HeadersResult {
+  /** The node of the last header of the batch. */
+  last: IndexNode;
+  /** Headers not known before. */
+  added: number;
+}
 export type AcceptResult = Verdict<{ hash: Uint8Array; hashHex: string; status: AcceptStatus }>;
 
 interface Decoded {
@@ -55,6 +85,7 @@ interface Decoded {
 }
 
 export class Chain extends EventEmitter {
+  /** Bodies of admitted headers whose parent body is not stored yet (memory only, bounded). */
   private readonly orphans = new OrphanPool();
   /** Decoded blocks accepted recently, so connecting them does not re-read and re-hash. */
   private readonly recent = new Map<string, Decoded>();
@@ -133,10 +164,53 @@ export class Chain extends EventEmitter {
     return this.orphans.size;
   }
 
-  /** True when the block is indexed (stored) or held as an orphan. */
+  /** True when the block's body is stored or held in the pending pool. */
   hasBlock(hash: Uint8Array): boolean {
     const hex = toHex(hash);
-    return this.index.get(hex) !== undefined || this.orphans.has(hex);
+    return this.index.get(hex)?.hasData === true || this.orphans.has(hex);
+  }
+
+  /** True when the header is known (with or without its body). */
+  hasHeader(hash: Uint8Array): boolean {
+    return this.index.get(toHex(hash)) !== undefined;
+  }
+
+  /** The most-work valid header known: sync downloads bodies towards it. */
+  get bestHeader(): IndexNode {
+    return this.index.bestHeader;
+  }
+
+  get headerOnlyCount(): number {
+    return this.index.headerOnlyCount;
+  }
+
+  /** The node at `height` on the branch ending at `n`. */
+  ancestor(n: IndexNode, height: number): IndexNode | undefined {
+    return this.index.ancestor(n, height);
+  }
+
+  /** A locator from `from` (default our tip), for getheaders. */
+  locatorFrom(from?: IndexNode): Uint8Array[] {
+    return this.index.locator(from);
+  }
+
+  /** Headers of our main chain after the locator's fork point (a getheaders answer). */
+  mainHeadersAfter(locator: Uint8Array[], max: number, stop?: Uint8Array): BlockHeader[] {
+    return this.index.mainNodesAfter(locator, max, stop).map((n) => n.header);
+  }
+
+  /** Work below which a branch is not admitted: the tip's work less the margin. */
+  lowWorkFloor(): bigint {
+    const t = this.index.tip;
+    const floor = t.work - BigInt(LOW_WORK_MARGIN_BLOCKS) * workOf(t.header.bits);
+    return floor > 0n ? floor : 0n;
+  }
+
+  /** True when `n`'s body is worth storing: its branch is near our tip's work, or leads to a heavier header chain. */
+  isWanted(n: IndexNode): boolean {
+    if (n.work >= this.lowWorkFloor()) return true;
+    const best = this.index.bestHeader;
+    return best.work > this.index.tip.work && this.index.ancestor(best, n.height) === n;
   }
 
   isKnownInvalid(hash: Uint8Array): boolean {
@@ -195,15 +269,72 @@ export class Chain extends EventEmitter {
     return this.index.mainHashesAfter(locator, max, stop);
   }
 
-  /** The earliest missing ancestor of an orphan, for sync to fetch. */
-  orphanRoot(hash: Uint8Array): Uint8Array | undefined {
-    return this.orphans.rootOf(toHex(hash));
-  }
-
   /** What a block template on the current tip must carry. */
   nextBlockContext(): { parentHash: Uint8Array; parentHeight: number; bits: number; minTimestamp: number } {
     const t = this.index.tip;
-    return { parentHash: t.hash, parentHeight: t.height, bits: this.index.nextBits(t), minTimestamp: this.index.medianTimePast(t) + 1 };
+    const mtp = this.index.medianTimePast(t) + 1;
+    const warp = this.index.minRetargetTimestamp(t);
+    return { parentHash: t.hash, parentHeight: t.height, bits: this.index.nextBits(t), minTimestamp: warp === undefined ? mtp : Math.max(mtp, warp) };
+  }
+
+  // ---- header acceptance ----
+
+  /**
+   * Validates a batch of consecutive headers (a `headers` message) and adds the new ones to the tree,
+   * header-only. Synchronous and cheap: one sha256d per header. The whole batch is refused if any header
+   * is invalid, if the first does not connect, or if the chain it ends in is too light to be worth
+   * keeping (then nothing of it is kept).
+   */
+  acceptHeaders(headers: BlockHeader[]): Verdict<HeadersResult> {
+    if (headers.length === 0) return reject('consensus', 'bad-headers-empty');
+    const added: IndexNode[] = [];
+    const undo = (): void => {
+      for (let i = added.length - 1; i >= 0; i--) this.index.removeHeader(added[i]!);
+    };
+    let prev: IndexNode | undefined;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i]!;
+      const r = this.admitHeader(h, prev, i === 0);
+      if (!r.ok) {
+        undo();
+        return r;
+      }
+      if (r.value.added) added.push(r.value.node);
+      prev = r.value.node;
+    }
+    const last = prev!;
+    if (added.length > 0 && (last.work < this.lowWorkFloor() || this.index.headerOnlyCount > MAX_HEADER_ONLY)) {
+      undo();
+      return reject('policy', 'low-work-headers', `chain work ${last.work} below ${this.lowWorkFloor()}`);
+    }
+    return ok({ last, added: added.length });
+  }
+
+  /** One header after `prev` (or after its stored parent when `first`). */
+  private admitHeader(h: BlockHeader, prev: IndexNode | undefined, first: boolean): Verdict<{ node: IndexNode; added: boolean }> {
+    const hash = blockHash(h);
+    const hex = toHex(hash);
+    if (prev && toHex(h.prevHash) !== prev.hex) return reject('consensus', 'bad-headers-noncontinuous');
+    const known = this.index.get(hex);
+    if (known) {
+      if (known.status === BlockStatus.Failed) return reject('consensus', 'duplicate-invalid');
+      return ok({ node: known, added: false });
+    }
+    const sane = checkHeaderSanity(h, hash, this.params.genesisBits);
+    if (!sane.ok) return sane;
+    const parent = prev ?? this.index.get(toHex(h.prevHash));
+    if (!parent) return reject('missing-parent', first ? 'prev-blk-not-found' : 'bad-headers-noncontinuous');
+    if (parent.status === BlockStatus.Failed) return reject('consensus', 'bad-prevblk');
+    const ctx = checkHeaderContext(h, {
+      parentHeight: parent.height,
+      expectedBits: this.index.nextBits(parent),
+      medianTimePast: this.index.medianTimePast(parent),
+      now: this.clock(),
+      minRetargetTimestamp: this.index.minRetargetTimestamp(parent),
+    });
+    if (!ctx.ok) return ctx;
+    const node = this.index.add(hash, h, BlockStatus.Valid, parent.work + workOf(h.bits), false);
+    return ok({ node, added: true });
   }
 
   // ---- block acceptance ----
@@ -216,11 +347,11 @@ export class Chain extends EventEmitter {
       const result = await this.acceptOne(block, touched);
       if (result.ok || result.class === 'consensus') {
         // Orphans waiting on this block (or on any block it connected) may now fit.
-        const queue = result.ok ? [result.value.hashHex] : [];
+        const queue = result.ok && result.value.status !== 'pending' ? [result.value.hashHex] : [];
         for (let i = 0; i < queue.length && i < 10_000; i++) {
           for (const child of this.orphans.takeChildren(queue[i]!)) {
             const r = await this.acceptOne(child.block, touched);
-            if (r.ok) queue.push(r.value.hashHex);
+            if (r.ok && r.value.status !== 'pending') queue.push(r.value.hashHex);
           }
         }
       }
@@ -242,27 +373,30 @@ export class Chain extends EventEmitter {
     const hash = blockHash(block.header);
     const hex = toHex(hash);
     const known = this.index.get(hex);
-    if (known) return known.status === BlockStatus.Failed ? reject('consensus', 'duplicate-invalid') : reject('duplicate', 'duplicate');
-    if (this.orphans.has(hex)) return reject('missing-parent', 'prev-blk-not-found');
-    const sanity = checkBlockSanity(block, this.params);
-    if (!sanity.ok) return sanity;
-    const parent = this.index.get(toHex(block.header.prevHash));
-    if (!parent) {
-      this.orphans.add(hex, block);
-      return reject('missing-parent', 'prev-blk-not-found');
+    if (known?.status === BlockStatus.Failed) return reject('consensus', 'duplicate-invalid');
+    if (known?.hasData || this.orphans.has(hex)) return reject('duplicate', 'duplicate');
+    // The header first: cheap, and nothing about the body is looked at before it is admitted.
+    let node = known;
+    if (!node) {
+      const h = this.acceptHeaders([block.header]);
+      if (!h.ok) return h.reason === 'low-work-headers' ? reject('policy', 'low-work-branch', h.detail) : h;
+      node = h.value.last;
     }
-    if (parent.status === BlockStatus.Failed) return reject('consensus', 'bad-prevblk');
-    const ctx = checkBlockContext(block, {
-      parentHeight: parent.height,
-      expectedBits: this.index.nextBits(parent),
-      medianTimePast: this.index.medianTimePast(parent),
-      now: this.clock(),
-    });
-    if (!ctx.ok) return ctx;
+    if (!this.isWanted(node)) return reject('policy', 'low-work-branch', `chain work ${node.work} below ${this.lowWorkFloor()}`);
+    const sanity = checkBlockSanity(block, this.params);
+    if (!sanity.ok) {
+      // A body that does not match its header says nothing about the header: the real body may come.
+      if (!UNPROVEN_BODY_REASONS.has(sanity.reason)) await this.markInvalid(node, sanity);
+      return sanity;
+    }
+    const parent = node.parent!;
+    if (!parent.hasData) {
+      this.orphans.add(hex, block);
+      return ok({ hash, hashHex: hex, status: 'pending' });
+    }
     // Store first, index second: if the write fails (a full disk), memory still matches the disk.
-    const work = parent.work + workOf(block.header.bits);
-    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work, status: BlockStatus.Valid });
-    const node = this.index.add(hash, block.header, BlockStatus.Valid, work);
+    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work: node.work, status: BlockStatus.Valid });
+    this.index.setData(node);
     this.remember(hex, { block, sanity: sanity.value });
     touched.set(hex, block);
     const tipBefore = this.index.tip;

@@ -2,7 +2,7 @@
  * The P2P service the full node composes: listener, peer database, peer manager, relay, sync and the
  * message handlers, wired together and to the chain ('tip') and mempool ('tx') events. This file only
  * composes; the behaviour lives in peer-manager.ts (connections), protocol/peer.ts (handshake, per-peer
- * state), protocol/relay.ts (inv/getdata), protocol/sync.ts (getblocks) and protocol/handlers/*.
+ * state), protocol/relay.ts (inv/getdata), protocol/sync.ts (headers-first) and protocol/handlers/*.
  * docs/protocol.md ("Connection lifecycle, gossip and sync") is the specification.
  *
  * Start order: peer database first (so known peers are dialled before any seed), then the listener
@@ -38,7 +38,7 @@ import { printable } from './protocol/messages.js';
 import { DEFAULT_BAN_DURATION_MS } from './protocol/misbehavior.js';
 import { LocalNode, Peer } from './protocol/peer.js';
 import { Relay } from './protocol/relay.js';
-import { Sync } from './protocol/sync.js';
+import { Sync, SyncProgress } from './protocol/sync.js';
 import { DEFAULT_MAX_PENDING_HANDSHAKES, Listener } from './transport/listener.js';
 
 export type { P2PStats } from './protocol/context.js';
@@ -196,14 +196,15 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       clock: this.clock,
       log: this.log,
       ...(o.fetchTimeoutMs !== undefined ? { fetchTimeoutMs: o.fetchTimeoutMs } : {}),
-      onBlockAbandoned: (hex) => sync.onBlockDone(hex, false),
+      onBlockAbandoned: (hex, peer, why) => sync.onBlockAbandoned(hex, peer, why),
     });
     const sync: Sync = new Sync({
       chain,
+      relay,
       peers: established,
       clock: this.clock,
       log: this.log,
-      ...(o.syncStallMs !== undefined ? { stallMs: o.syncStallMs } : {}),
+      ...(o.syncStallMs !== undefined ? { headersTimeoutMs: o.syncStallMs } : {}),
     });
     const addrs = new AddrExchange({ book: table.book, peers: established, clock: this.clock, random, refreshIntervalMs, log: this.log, onLearned: () => manager?.kick() });
     const ctx: ProtocolContext = { chain, mempool, relay, sync, addrs, stats: this.stats, log: this.log };
@@ -257,9 +258,14 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     return (this.manager?.established() ?? []).map(peerInfo);
   }
 
-  /** True while a peer claims more work than our tip and we are downloading from it. */
+  /** True while a header chain with more work than our tip is known (or a peer we asked may bring one). */
   syncing(): boolean {
     return this.sync?.syncing() ?? false;
+  }
+
+  /** Headers-first sync progress: heights, download rate, ETA. */
+  syncProgress(): SyncProgress {
+    return this.sync?.progress() ?? { height: this.opts.chain.height, headerHeight: this.opts.chain.height, blocksPerSec: 0, etaSec: 0 };
   }
 
   /**
@@ -306,7 +312,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   private wire(manager: PeerManager, relay: Relay, sync: Sync, listener: Listener): void {
     manager.on('established', (peer) => {
       this.emit('peer-connected', { nodeId: peer.nodeIdHex!, address: `${peer.host}:${peer.remotePort}`, direction: peer.direction });
-      sync.maybeStart();
+      sync.onPeerEstablished(peer);
       relay.trickleMempool(peer);
     });
     manager.on('closed', (peer, info) => {

@@ -27,6 +27,8 @@ export interface RpcContext {
   version: string;
   peers(): PeerSummary[];
   syncing(): boolean;
+  /** Headers-first sync progress (issue #7): download rate and ETA to the best header. */
+  syncProgress?(): { blocksPerSec: number; etaSec: number | null };
   /** Admits to the mempool and relays to peers. */
   submitTx(tx: Tx): Promise<Verdict<{ idHex: string }>>;
 }
@@ -63,6 +65,10 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
     nodeId: ctx.nodeId,
     version: ctx.version,
     syncing: ctx.syncing(),
+    // issue #7: headers-first sync progress
+    headerHeight: Math.max(chain.height, chain.bestHeader.height),
+    blocksPerSec: ctx.syncProgress?.().blocksPerSec ?? 0,
+    etaSec: ctx.syncProgress?.().etaSec ?? 0,
   }));
 
   m.set('getBlockHash', ([height]) => {

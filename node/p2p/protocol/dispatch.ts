@@ -41,6 +41,10 @@ export function makeMessageSink(ctx: ProtocolContext): MessageSink {
           return handleBlock(ctx, peer, msg.block);
         case 'getblocks':
           return handleGetBlocks(ctx, peer, msg);
+        case 'getheaders':
+          return ctx.sync.handleGetHeaders(peer, msg);
+        case 'headers':
+          return ctx.sync.handleHeaders(peer, msg);
         case 'getaddr':
           return ctx.addrs.handleGetAddr(peer);
         case 'addr':

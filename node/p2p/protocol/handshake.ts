@@ -16,9 +16,9 @@ import { Verdict, ok, reject } from '../../core/verdict.js';
 import { CHALLENGE_LEN, HelloMessage } from './messages.js';
 
 /** The version this implementation speaks; sent in hello. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Oldest peer version we still talk to; the session runs at min(ours, theirs). */
-export const MIN_PROTOCOL_VERSION = 1;
+export const MIN_PROTOCOL_VERSION = 2;
 /** A connection that has not completed the handshake within this time is closed. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Domain separation: a handshake signature can never be mistaken for a tx signature or anything else. */

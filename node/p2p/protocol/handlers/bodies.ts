@@ -6,7 +6,8 @@
  *   - a consensus failure costs the sender penaltyFor(verdict) and the hash goes to the rejected cache,
  *     except body-mismatch reasons (the honest body for that header may still come, CVE-2012-2459) and
  *     state-dependent tx reasons (an honest peer can race a block);
- *   - a block whose parent we lack starts a sync round with its sender;
+ *   - a block whose parent header we do not know is not stored: we ask its sender for headers;
+ *   - a block on a branch too light to keep costs its (unrequested) sender 'low-work-branch';
  *   - policy failures and duplicates never cost anything, but an unrequested body we already had does.
  * Unrequested bodies are processed like requested ones (as Core does for blocks).
  */
@@ -59,29 +60,38 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     ctx.sync.onBlockDone(hex, true);
     return;
   }
+  if (ctx.relay.rejected.has(hex)) {
+    ctx.relay.complete('block', hex);
+    peer.misbehave('known-invalid', 100, `block ${hex}`);
+    return;
+  }
   let r;
   try {
     r = await ctx.chain.acceptBlock(block);
   } finally {
     ctx.relay.complete('block', hex);
   }
-  ctx.sync.onBlockDone(hex, r.ok);
   if (r.ok) {
-    const node = ctx.chain.getNode(hash);
-    if (node) peer.noteBest(node.height, node.work);
+    ctx.sync.onBlockDone(hex, true, peer, ctx.chain.getNode(hash));
   } else if (r.class === 'duplicate') {
+    ctx.sync.onBlockDone(hex, false);
     duplicate(ctx, peer, 'block', true);
   } else if (r.class === 'missing-parent') {
-    // The sender has a chain we do not know: ask it for the hashes after our fork point.
-    ctx.sync.onOrphan(peer);
+    // The sender has a chain we do not know: learn it through headers; the block itself is not kept.
+    ctx.sync.onUnknownParent(peer);
+  } else if (r.reason === 'low-work-branch') {
+    ctx.log.debug({ peer: peer.label, block: hex, height: block.header.height }, 'block on a low-work branch not stored');
+    if (!claim.requested) peer.misbehave('low-work-branch', PENALTIES['low-work-branch'], `block ${hex}`);
+    ctx.sync.onBlockDone(hex, false);
   } else if (r.class === 'consensus') {
+    ctx.sync.onBlockDone(hex, false);
     if (!BODY_MISMATCH_REASONS.has(r.reason)) ctx.relay.rejected.add(hex);
     ctx.log.info({ peer: peer.label, block: hex, height: block.header.height, reason: r.reason }, 'invalid block from peer');
     peer.misbehave(r.reason, blockPenalty(r), `block ${hex}`);
   } else {
+    ctx.sync.onBlockDone(hex, false);
     ctx.log.debug({ peer: peer.label, block: hex, reason: r.reason, class: r.class }, 'block not accepted');
   }
-  ctx.relay.pumpBlocks(peer);
 }
 
 function duplicate(ctx: ProtocolContext, peer: Peer, kind: 'tx' | 'block', requested: boolean): void {
