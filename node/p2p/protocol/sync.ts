@@ -21,6 +21,7 @@
  */
 import { Chain, TipChange } from '../../chain/chain.js';
 import { IndexNode } from '../../chain/block-index.js';
+import { BlockStatus } from '../../storage/ledger-encoding.js';
 import { Log } from '../../log.js';
 import { MAX_GETBLOCKS_REPLY, MAX_HEADERS, MessageOf } from './messages.js';
 import { PENALTIES } from './misbehavior.js';
@@ -234,41 +235,45 @@ export class Sync {
   }
 
   /**
-   * Requests missing bodies towards the best header: the lowest missing heights of the window first,
-   * each from a peer that has it and has a free slot.
+   * Requests missing bodies, as Core's FindNextBlocksToDownload: for each peer with free slots, towards
+   * the best header it has shown us, if that has more work than our tip: the lowest missing heights of
+   * the window above the fork point, skipping what is stored, pending, in flight or known invalid.
    */
   pump(): void {
     const chain = this.o.chain;
-    const best = chain.bestHeader;
     const tip = chain.tip;
-    if (best.work <= tip.work || best.work < chain.params.minimumChainWork) return;
-    const path = this.pathTo(best);
-    let fork = Math.min(tip.height, best.height);
-    while (fork > 0 && !chain.isOnMainChain(path[fork]!.hash)) fork--;
-    const free = new Map<Peer, number>();
+    const best = chain.bestHeader;
+    if (best.work < chain.params.minimumChainWork) return;
+    if (best.work > tip.work) this.pathTo(best);
     for (const [p, s] of this.state) {
-      if (!p.isEstablished || !s.best) continue;
-      const n = BLOCKS_IN_FLIGHT_PER_PEER - this.o.relay.blocksInFlight(p);
-      if (n > 0) free.set(p, n);
+      const target = s.best;
+      if (!p.isEstablished || !target || target.work <= tip.work || target.status !== BlockStatus.Valid) continue;
+      let free = BLOCKS_IN_FLIGHT_PER_PEER - this.o.relay.blocksInFlight(p);
+      if (free <= 0) continue;
+      const path = this.path[target.height] === target ? this.path : this.walk(target, tip.height);
+      let fork = Math.min(tip.height, target.height);
+      while (fork > 0 && (!path[fork] || !chain.isOnMainChain(path[fork]!.hash))) fork--;
+      const hashes: Uint8Array[] = [];
+      const end = Math.min(target.height, fork + DOWNLOAD_WINDOW);
+      for (let h = fork + 1; h <= end && free > 0; h++) {
+        const node = path[h];
+        if (!node || node.hasData || node.status !== BlockStatus.Valid || chain.hasBlock(node.hash)) continue;
+        if (this.o.relay.isBlockInFlight(node.hex) || this.o.relay.rejected.has(node.hex)) continue;
+        hashes.push(node.hash);
+        free--;
+      }
+      if (hashes.length > 0) this.o.relay.requestBlocks(p, hashes);
     }
-    if (free.size === 0) return;
-    const want = new Map<Peer, Uint8Array[]>();
-    const end = Math.min(best.height, fork + DOWNLOAD_WINDOW);
-    for (let h = fork + 1; h <= end && free.size > 0; h++) {
-      const node = path[h]!;
-      if (node.hasData || chain.hasBlock(node.hash) || this.o.relay.isBlockInFlight(node.hex) || this.o.relay.rejected.has(node.hex)) continue;
-      // Spread over the peers: the one with the most free slots that has this block.
-      let pick: Peer | undefined;
-      for (const [p, n] of free) if (this.has(this.state.get(p)!, node) && (!pick || n > free.get(pick)!)) pick = p;
-      if (!pick) continue;
-      const left = free.get(pick)! - 1;
-      if (left === 0) free.delete(pick);
-      else free.set(pick, left);
-      let list = want.get(pick);
-      if (!list) want.set(pick, (list = []));
-      list.push(node.hash);
+  }
+
+  /** Ancestors of `target` by height down to just below `floor` (a branch other than the best header's). */
+  private walk(target: IndexNode, floor: number): IndexNode[] {
+    const out: IndexNode[] = [];
+    for (let n: IndexNode | undefined = target; n; n = n.parent) {
+      out[n.height] = n;
+      if (n.height < floor && this.o.chain.isOnMainChain(n.hash)) break;
     }
-    for (const [p, hashes] of want) this.o.relay.requestBlocks(p, hashes);
+    return out;
   }
 
   // ---- helpers ----
@@ -298,14 +303,6 @@ export class Sync {
   private noteHas(peer: Peer, s: PeerSync, node: IndexNode): void {
     if (!s.best || node.work > s.best.work) s.best = node;
     peer.noteBest(node.height, node.work);
-  }
-
-  /** Whether the peer's best known header descends from `node`. */
-  private has(s: PeerSync, node: IndexNode): boolean {
-    const b = s.best;
-    if (!b || b.height < node.height) return false;
-    if (this.path[b.height] === b) return true;
-    return this.o.chain.ancestor(b, node.height) === node;
   }
 
   /** path[h] = the best header's ancestor at height h. Extended in place when the best header grew on the same branch. */
