@@ -11,6 +11,7 @@ import { toHex } from '../../node/core/bytes.js';
 import { publicKeyOf } from '../../node/core/keys.js';
 import { txIdHex } from '../../node/core/tx.js';
 import { HelloMessage } from '../../node/p2p/protocol/messages.js';
+import { PROTOCOL_VERSION } from '../../node/p2p/protocol/handshake.js';
 import { DEV, COIN, makeTx, testParams } from '../helpers/chain-fixtures.js';
 import { TestNode, mineOn, rawPeer, startTestNode, stopAll } from '../helpers/p2p-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -51,7 +52,7 @@ test('a raw peer speaking the documented handshake is established; ping, getbloc
 
 test('wrong chain, wrong genesis and a bad proof are refused with a disconnect reason and 1008', async () => {
   const hello = (over: Partial<HelloMessage> = {}): HelloMessage => ({
-    type: 'hello', protocolVersion: 1, chainId: params.chainId, genesisHash: params.genesisHash, nodeId: DEV[3]!.publicKey,
+    type: 'hello', protocolVersion: PROTOCOL_VERSION, chainId: params.chainId, genesisHash: params.genesisHash, nodeId: DEV[3]!.publicKey,
     challenge: new Uint8Array(32), listenPort: 0, bestHeight: 0, bestWork: 0n, bestHash: params.genesisHash, userAgent: 'x', timestamp: 0, ...over,
   });
   for (const [over, reason] of [
