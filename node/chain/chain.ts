@@ -184,6 +184,11 @@ export class Chain extends EventEmitter {
     return this.index.headerOnlyCount;
   }
 
+  /** Blocks in the index with their body stored. */
+  get storedBlockCount(): number {
+    return this.index.size - this.index.headerOnlyCount;
+  }
+
   /** The node at `height` on the branch ending at `n`. */
   ancestor(n: IndexNode, height: number): IndexNode | undefined {
     return this.index.ancestor(n, height);
