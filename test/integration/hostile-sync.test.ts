@@ -11,11 +11,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Block, BlockHeader, blockHash } from '../../node/core/block.js';
 import { toHex } from '../../node/core/bytes.js';
@@ -24,7 +21,7 @@ import { signHelloProof } from '../../node/p2p/protocol/handshake.js';
 import { Message, encodeMessage } from '../../node/p2p/protocol/messages.js';
 import { rpcCall } from '../../node/rpc/client.js';
 import { DEV, makeBlock, makeTx, solve, testGenesisJson, testParams } from '../helpers/chain-fixtures.js';
-import { makeTmpDir } from '../helpers/tmp-dir.js';
+import { processCpuMs, startNodeProcess } from '../helpers/node-process.js';
 import { TestNode, mineOn, startTestNode, stopAll } from '../helpers/p2p-harness.js';
 import { RawPeer } from '../helpers/raw-peer.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -32,7 +29,6 @@ import { waitFor } from '../helpers/wait-for.js';
 const params = testParams();
 const genesisRef = { hash: params.genesisHash, height: 0, timestamp: params.genesisTimestamp };
 const rawOpts = { chainId: params.chainId, genesisHash: params.genesisHash };
-const NODE = fileURLToPath(new URL('../../node/main.js', import.meta.url));
 const cleanups: (() => Promise<void>)[] = [];
 
 after(async () => {
@@ -138,25 +134,9 @@ test('100 low-work blocks forking from genesis: none stored; disk and block inde
 
 test('1,000 blocks with too little work: senders disconnected; node CPU bounded; getInfo p99 < 100 ms during the flood', { timeout: 120_000 }, async () => {
   // The node is a real process, so its CPU and its RPC latency are its own, not the attackers'.
-  const tmp = await makeTmpDir('minichain-flood-');
-  cleanups.push(tmp.remove);
-  const genesis = join(tmp.path, 'genesis.json');
-  await writeFile(genesis, JSON.stringify(testGenesisJson()));
-  const child = spawn(process.execPath, [NODE, '--datadir', join(tmp.path, 'data'), '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  await waitFor(() => out.includes('minichain node started') || child.exitCode !== null, 30_000, 'node start');
-  const rpc = /"rpc":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)![1]!;
-  const ws = /"p2p":"(ws:\/\/127\.0\.0\.1:\d+)"/.exec(out)![1]!;
-  const pid = child.pid!;
+  const proc = await startNodeProcess(testGenesisJson());
+  cleanups.push(async () => void (await proc.stop()));
+  const { rpc, ws, pid } = proc;
 
   const txs = junkTxs(100);
   const base = makeBlock(params, genesisRef, txs);
@@ -202,8 +182,7 @@ test('1,000 blocks with too little work: senders disconnected; node CPU bounded;
   const info = await rpcCall<{ height: number; headerHeight: number }>(rpc, 'getInfo', []);
   assert.equal(info.height, 0);
   assert.equal(info.headerHeight, 0, 'no flood header was kept');
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await proc.stop(), 0);
 });
 
 function pct(sorted: number[], q: number): number {
@@ -243,13 +222,6 @@ async function pollGetInfo(rpc: string, during: () => Promise<unknown>): Promise
   const latencies = ((await new Promise((r) => poller.once('message', r))) as number[]).sort((a, b) => a - b);
   await poller.terminate();
   return { latencies, wallMs };
-}
-
-/** utime + stime of a process, ms (Linux /proc). */
-function processCpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 test('a bogus body, then an honest announcer: the block is fetched from the honest announcer', { timeout: 30_000 }, async () => {

@@ -21,7 +21,7 @@ import { RateLimiter } from '../transport/rate-limit.js';
 import { PEER_RATE_LIMITS, RateFamily, chargeBudget } from './budget.js';
 import { BoundedSet } from './bounded-set.js';
 import { PROTOCOL_VERSION, checkHello, signHelloProof, verifyHelloProof } from './handshake.js';
-import { HelloMessage, MAX_REASON_BYTES, Message, decodeMessage, encodeMessage, printable } from './messages.js';
+import { HelloMessage, MAX_REASON_BYTES, Message, decodeMessage, encodeMessage, peekMessageType, printable } from './messages.js';
 import { BAN_THRESHOLD, PENALTIES, transportPenalty } from './misbehavior.js';
 
 /**
@@ -29,8 +29,18 @@ import { BAN_THRESHOLD, PENALTIES, transportPenalty } from './misbehavior.js';
  * Forgetting one only means it may be announced to that peer again, which it ignores.
  */
 export const MAX_KNOWN_INVENTORY = 10_000;
-/** Bytes of received messages waiting in one peer's queue before it is cut off (Core's -maxreceivebuffer). */
+/**
+ * Bytes of received messages waiting in one peer's queue before it is cut off (Core's -maxreceivebuffer).
+ * This is the memory the queue really holds: bulky bodies (tx, block) wait as their raw frames and are
+ * decoded only when their turn comes (a decoded tx is ~7x its 146 wire bytes); the rest is small.
+ */
 export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/**
+ * What one queued item costs beyond its frame bytes (the frame's own object, the queue's promise and
+ * closure): measured at several hundred bytes, counted as 1 KiB, so a flood of 146-byte txs is bounded
+ * by what it really holds, not by its wire size (issue #7: 276 MB RSS from one peer before).
+ */
+export const QUEUED_ITEM_OVERHEAD = 1024;
 
 export type PeerState = 'handshaking' | 'established' | 'closed';
 
@@ -254,6 +264,13 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private handleFrame(frame: Uint8Array): void {
     if (!this.conn.isOpen) return;
+    const peeked = peekMessageType(frame);
+    if (this.state === 'established' && (peeked === 'tx' || peeked === 'block')) {
+      // Bodies have no budget to charge on arrival: they wait undecoded (see DEFAULT_MAX_QUEUED_BYTES), as
+      // a copy, since the transport's frame may be a view into a much larger socket read buffer.
+      this.enqueue(frame.byteLength === frame.buffer.byteLength ? frame : frame.slice(), frame.length);
+      return;
+    }
     let msg: Message;
     try {
       msg = decodeMessage(frame);
@@ -273,8 +290,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     else this.enqueue(msg, frame.length);
   }
 
-  private enqueue(msg: Message, size: number): void {
+  private enqueue(item: Message | Uint8Array, size: number): void {
     const max = this.o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    size += QUEUED_ITEM_OVERHEAD;
     if (this.queuedBytes + size > max) {
       // We are slower than the peer is sending: not its fault (no penalty), but memory must stay bounded.
       this.log.warn({ queuedBytes: this.queuedBytes }, 'receive queue full');
@@ -284,13 +302,25 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.queuedBytes += size;
     this.queue = this.queue.then(async () => {
       try {
-        if (this.conn.isOpen) await this.o.sink.queued(this, msg);
+        if (!this.conn.isOpen) return;
+        const msg = item instanceof Uint8Array ? this.decodeQueued(item) : item;
+        if (msg) await this.o.sink.queued(this, msg);
       } catch (e) {
-        this.onHandlerError(e, msg);
+        this.onHandlerError(e, item instanceof Uint8Array ? undefined : item);
       } finally {
         this.queuedBytes -= size;
       }
     });
+  }
+
+  /** A body frame decoded at its turn; a malformed one costs what it would have cost on arrival. */
+  private decodeQueued(frame: Uint8Array): Message | undefined {
+    try {
+      return decodeMessage(frame);
+    } catch (e) {
+      this.misbehave('malformed-message', PENALTIES['malformed-message'], isNodeError(e) ? e.message : String(e));
+      return undefined;
+    }
   }
 
   private onHandlerError(e: unknown, msg?: Message): void {
