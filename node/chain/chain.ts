@@ -285,6 +285,26 @@ export class Chain extends EventEmitter {
   // ---- header acceptance ----
 
   /**
+   * The cheap part of admitting a block, on its header alone and without changing anything: lets the
+   * P2P layer refuse a junk block before decoding its body. Context rules (bits, time) are left to
+   * acceptBlock; a header already known passes here.
+   */
+  screenHeader(h: BlockHeader): Verdict {
+    const hash = blockHash(h);
+    const known = this.index.get(toHex(hash));
+    if (known) return known.status === BlockStatus.Failed ? reject('consensus', 'duplicate-invalid') : ok();
+    const sane = checkHeaderSanity(h, hash, this.params.genesisBits);
+    if (!sane.ok) return sane;
+    const parent = this.index.get(toHex(h.prevHash));
+    if (!parent) return reject('missing-parent', 'prev-blk-not-found');
+    if (parent.status === BlockStatus.Failed) return reject('consensus', 'bad-prevblk');
+    const work = parent.work + workOf(h.bits);
+    // An unknown header cannot be on the way to the best header chain: only the floor applies.
+    if (work < this.lowWorkFloor()) return reject('policy', 'low-work-branch', `chain work ${work} below ${this.lowWorkFloor()}`);
+    return ok();
+  }
+
+  /**
    * Validates a batch of consecutive headers (a `headers` message) and adds the new ones to the tree,
    * header-only. Synchronous and cheap: one sha256d per header. The whole batch is refused if any header
    * is invalid, if the first does not connect, or if the chain it ends in is too light to be worth

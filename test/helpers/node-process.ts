@@ -26,7 +26,9 @@ export async function startNodeProcess(genesisJson: Record<string, unknown>, ext
   const tmp = await makeTmpDir('minichain-proc-');
   const genesis = join(tmp.path, 'genesis.json');
   await writeFile(genesis, JSON.stringify(genesisJson));
-  const child = spawn(process.execPath, [NODE, '--datadir', join(tmp.path, 'data'), '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none', ...extraArgs], {
+  // MINICHAIN_TEST_NODE_ARGS: extra node flags for investigation, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.MINICHAIN_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, NODE, '--datadir', join(tmp.path, 'data'), '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -138,44 +138,41 @@ test('1,000 blocks with too little work: senders disconnected; node CPU bounded;
   cleanups.push(async () => void (await proc.stop()));
   const { rpc, ws, pid } = proc;
 
-  const txs = junkTxs(100);
+  // 20 junk transactions each (3 KB): the body is never even decoded (the header is judged first).
+  const txs = junkTxs(20);
   const base = makeBlock(params, genesisRef, txs);
   // Zero-work: bits 0x2100ffff (every hash meets it) on a random parent; cheap: easy bits on a random parent.
   // Encoded up front, so the attackers' own CPU does not compete with the node during the flood.
   const frame = (b: Block) => encodeMessage({ type: 'block', block: b });
-  const zeroWork = Array.from({ length: 60 }, (_, i) => frame({ ...base, header: { ...base.header, prevHash: new Uint8Array(randomBytes(32)), bits: 0x2100ffff, nonce: BigInt(i) } }));
-  const unconnecting = Array.from({ length: 6 * 60 }, (_, i) => frame(solve({ ...base, header: { ...base.header, prevHash: new Uint8Array(randomBytes(32)), nonce: BigInt(i) * 1000n } })));
+  const zeroWork = Array.from({ length: 5 * 60 }, (_, i) => frame({ ...base, header: { ...base.header, prevHash: new Uint8Array(randomBytes(32)), bits: 0x2100ffff, nonce: BigInt(i) } }));
+  const unconnecting = Array.from({ length: 20 * 60 }, (_, i) => frame(solve({ ...base, header: { ...base.header, prevHash: new Uint8Array(randomBytes(32)), nonce: BigInt(i) * 1000n } })));
 
   // A control run first (same node, no flood): on a shared, loaded machine the scheduler alone can
   // exceed 100 ms, and that is not the node's doing.
   const control = await pollGetInfo(rpc, () => new Promise((r) => setTimeout(r, 2_000)));
-  let processed = 0;
-  let peers = 0;
+  // The attackers connect first (a handshake costs a signature check, whoever sends it): 20 will send
+  // blocks that connect to nothing (20 points per 10: banned at the 50th), 5 zero-work blocks (banned at
+  // the first, and the rest of their blocks are never read). 1,000+ low-work blocks processed in all.
+  const attackers: RawPeer[] = [];
+  for (let i = 0; i < 25; i++) attackers.push(await RawPeer.connectAndHandshake(ws, rawOpts));
+  const peers = attackers.length;
   let cpu0 = 0;
   const flood = await pollGetInfo(rpc, async () => {
     cpu0 = processCpuMs(pid);
-    // Rounds of 10 peers: 5 send zero-work blocks (banned at the first), 5 send blocks that connect to
-    // nothing (20 points per 10: banned at the 50th), until 1,000 such blocks were sent and processed.
-    for (let round = 0; round < 6 && processed < 1000; round++) {
-      const batch: RawPeer[] = [];
-      for (let i = 0; i < 10; i++) batch.push(await RawPeer.connectAndHandshake(ws, rawOpts));
-      peers += batch.length;
-      for (let j = 0; j < 60; j++) {
-        batch.forEach((a, i) => a.isOpen && a.sendBytes(i % 2 === 0 ? zeroWork[j]! : unconnecting[round * 60 + j]!));
-        await new Promise((r) => setImmediate(r));
-      }
-      await waitFor(() => batch.every((a) => a.closeInfo !== undefined), 30_000, 'every flooding peer disconnected');
-      // What the node processed: each zero-work peer 1 block, each unconnecting peer 50.
-      processed += 5 * 1 + 5 * 50;
-      for (const a of batch) assert.ok(['bad-diffbits', 'known-invalid', 'unconnecting-headers'].includes(a.disconnectReason!), `disconnected for ${a.disconnectReason}`);
+    for (let j = 0; j < 60; j++) {
+      attackers.forEach((a, i) => a.isOpen && a.sendBytes(i < 5 ? zeroWork[i * 60 + j]! : unconnecting[(i - 5) * 60 + j]!));
+      await new Promise((r) => setTimeout(r, 15)); // ~1,000 blocks/s for about a second
     }
+    await waitFor(() => attackers.every((a) => a.closeInfo !== undefined), 30_000, 'every flooding peer disconnected');
   });
+  const processed = 5 + 20 * 50;
+  for (const a of attackers) assert.ok(['bad-diffbits', 'unconnecting-headers'].includes(a.disconnectReason!), `disconnected for ${a.disconnectReason}`);
   const cpuPct = ((processCpuMs(pid) - cpu0) / flood.wallMs) * 100;
   const p99 = pct(flood.latencies, 0.99);
   const controlP99 = pct(control.latencies, 0.99);
   console.log(`flood: ~${processed} low-work blocks from ${peers} peers in ${flood.wallMs.toFixed(0)} ms; node CPU ${cpuPct.toFixed(0)}% of one core; ` +
     `${flood.latencies.length} getInfo calls, p50 ${pct(flood.latencies, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (control without flood: p99 ${controlP99.toFixed(1)} ms)`);
-  assert.ok(flood.latencies.length >= 20, 'too few samples');
+  assert.ok(flood.latencies.length >= 10, 'too few samples');
   // < 100 ms, unless the machine itself is slower than that without any flood (then: no worse than it).
   assert.ok(p99 < Math.max(100, controlP99 * 1.5 + 20), `getInfo p99 ${p99.toFixed(1)} ms during the flood (control ${controlP99.toFixed(1)} ms)`);
   assert.ok(cpuPct < 150, `node CPU ${cpuPct.toFixed(0)}% during the flood`);
@@ -204,7 +201,7 @@ async function pollGetInfo(rpc: string, during: () => Promise<unknown>): Promise
          const res = await fetch(workerData, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"getInfo","params":[]}' });
          await res.json();
          lat.push(performance.now() - t);
-         await new Promise((r) => setTimeout(r, 5));
+         await new Promise((r) => setTimeout(r, 1));
        }
        parentPort.postMessage(lat);
      })();`,

@@ -4,7 +4,8 @@
  * hello / helloProof never get here: peer.ts owns the handshake.
  */
 import { ProtocolContext } from './context.js';
-import { handleBlock, handleTx } from './handlers/bodies.js';
+import { BlockHeader } from '../../core/block.js';
+import { handleBlock, handleTx, screenBlockHeader } from './handlers/bodies.js';
 import { handleDisconnect, handlePing, handlePong, handleReject } from './handlers/control.js';
 import { handleGetBlocks } from './handlers/getblocks.js';
 import { handleGetData, handleInv, handleNotFound } from './handlers/inventory.js';
@@ -26,6 +27,9 @@ export function makeMessageSink(ctx: ProtocolContext): MessageSink {
         default:
           throw new Error(`message type ${msg.type} is not a control message`);
       }
+    },
+    screenBlockHeader(peer: Peer, header: BlockHeader): boolean {
+      return screenBlockHeader(ctx, peer, header);
     },
     async queued(peer: Peer, msg: Message): Promise<void> {
       switch (msg.type) {

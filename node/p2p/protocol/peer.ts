@@ -21,7 +21,8 @@ import { RateLimiter } from '../transport/rate-limit.js';
 import { PEER_RATE_LIMITS, RateFamily, chargeBudget } from './budget.js';
 import { BoundedSet } from './bounded-set.js';
 import { PROTOCOL_VERSION, checkHello, signHelloProof, verifyHelloProof } from './handshake.js';
-import { HelloMessage, MAX_REASON_BYTES, Message, decodeMessage, encodeMessage, peekMessageType, printable } from './messages.js';
+import { BlockHeader, HEADER_SIZE, decodeHeader } from '../../core/block.js';
+import { HelloMessage, MAX_REASON_BYTES, MESSAGE_TYPES, Message, decodeMessage, encodeMessage, peekMessageType, printable } from './messages.js';
 import { BAN_THRESHOLD, PENALTIES, transportPenalty } from './misbehavior.js';
 
 /**
@@ -62,6 +63,8 @@ export interface MessageSink {
   immediate(peer: Peer, msg: Message): void;
   /** Everything else, one at a time per peer. A throw drops the peer (logged), never the node. */
   queued(peer: Peer, msg: Message): Promise<void>;
+  /** A block's header, before its body is decoded: false = refused (handled), skip the body. */
+  screenBlockHeader?(peer: Peer, header: BlockHeader): boolean;
 }
 
 export interface PeerOptions {
@@ -302,6 +305,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.queuedBytes += size;
     this.queue = this.queue.then(async () => {
       try {
+        // Yield to the event loop between messages: a flood that is refused without any I/O would
+        // otherwise be processed in one run of microtasks and starve RPC and the other peers.
+        await yieldToEventLoop();
         if (!this.conn.isOpen) return;
         const msg = item instanceof Uint8Array ? this.decodeQueued(item) : item;
         if (msg) await this.o.sink.queued(this, msg);
@@ -316,6 +322,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** A body frame decoded at its turn; a malformed one costs what it would have cost on arrival. */
   private decodeQueued(frame: Uint8Array): Message | undefined {
     try {
+      // A block is judged by its header first: junk is refused without decoding thousands of txs.
+      if (frame[0] === MESSAGE_TYPES.block && this.o.sink.screenBlockHeader && frame.length >= 1 + HEADER_SIZE) {
+        if (!this.o.sink.screenBlockHeader(this, decodeHeader(frame.subarray(1, 1 + HEADER_SIZE)))) return undefined;
+      }
       return decodeMessage(frame);
     } catch (e) {
       this.misbehave('malformed-message', PENALTIES['malformed-message'], isNodeError(e) ? e.message : String(e));
@@ -401,6 +411,10 @@ export class Peer extends EventEmitter<PeerEvents> {
       : (this.peerReason ?? (printable(info.reason) || 'closed-by-peer'));
     this.emit('close', { reason, code: info.code, byUs: info.byUs });
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 function bytesToU64(b: Uint8Array): bigint {

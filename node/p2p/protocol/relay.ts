@@ -188,6 +188,11 @@ export class Relay {
     return this.perPeer.get(peer)?.blocksInFlight ?? 0;
   }
 
+  /** Whether we asked `peer` for this hash (also after a timeout). */
+  wasRequested(peer: Peer, hex: string): boolean {
+    return this.perPeer.get(peer)?.asked.has(hex) ?? false;
+  }
+
   /** A request for this block is outstanding or its body is being validated. */
   isBlockInFlight(hex: string): boolean {
     return this.requests.block.has(hex);
