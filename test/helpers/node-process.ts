@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTmpDir } from './tmp-dir.js';
@@ -22,10 +22,12 @@ export interface NodeProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startNodeProcess(genesisJson: Record<string, unknown>, extraArgs: string[] = []): Promise<NodeProcess> {
+/** `dataFrom`: a datadir to copy in first (e.g. a chain prepared in-process). */
+export async function startNodeProcess(genesisJson: Record<string, unknown>, extraArgs: string[] = [], dataFrom?: string): Promise<NodeProcess> {
   const tmp = await makeTmpDir('minichain-proc-');
   const genesis = join(tmp.path, 'genesis.json');
   await writeFile(genesis, JSON.stringify(genesisJson));
+  if (dataFrom) await cp(dataFrom, join(tmp.path, 'data'), { recursive: true });
   // MINICHAIN_TEST_NODE_ARGS: extra node flags for investigation, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.MINICHAIN_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, NODE, '--datadir', join(tmp.path, 'data'), '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none', ...extraArgs], {
