@@ -187,13 +187,18 @@ export async function benchPropagation(root: string, params: ChainParams, pool: 
   }
 }
 
-/** SYNC_BLOCKS blocks on genesis, each with TXS_PER_BLOCK transfers from DEV accounts 0..4 (nonce = block index). */
+/** SYNC_BLOCKS blocks on genesis, each with TXS_PER_BLOCK transfers from DEV accounts 0..4. */
 function buildSyncChain(params: ChainParams): Block[] {
   const blocks: Block[] = [];
   let parent = { hash: params.genesisHash, height: 0, timestamp: params.genesisTimestamp };
   for (let h = 0; h < SYNC_BLOCKS; h++) {
     const txs: Tx[] = [];
-    for (let s = 0; s < TXS_PER_BLOCK; s++) txs.push(makeTx(params, DEV[s]!, DEV[(s + 1) % DEV.length]!.addressHash, COIN / 1000n + BigInt(h), BigInt(h)));
+    // Senders: the 5 funded dev accounts, each with TXS_PER_BLOCK / 5 consecutive nonces per block.
+    const per = TXS_PER_BLOCK / 5;
+    for (let i = 0; i < TXS_PER_BLOCK; i++) {
+      const s = i % 5;
+      txs.push(makeTx(params, DEV[s]!, DEV[(s + 1) % DEV.length]!.addressHash, COIN / 1000n + BigInt(h), BigInt(h * per + Math.floor(i / 5))));
+    }
     const b = makeBlock(params, parent, txs);
     blocks.push(b);
     parent = { hash: blockHash(b.header), height: b.header.height, timestamp: b.header.timestamp };
@@ -249,7 +254,7 @@ export async function benchSync(root: string, params: ChainParams, pool: VerifyP
   let net3Ms: number;
   let net1Ms: number;
   try {
-    for (let i = 0; i < SERVING_PROCESSES; i++) servers.push(await startNodeProcess(testGenesisJson(), ['--log-level', 'warn'], srcData));
+    for (let i = 0; i < SERVING_PROCESSES; i++) servers.push(await startNodeProcess(testGenesisJson(), [], srcData));
     net3Ms = await timeSync('sync-fresh-3', servers.map((p) => p.ws));
     net1Ms = await timeSync('sync-fresh-1', [servers[0]!.ws]);
   } finally {

@@ -170,6 +170,11 @@ export class Chain extends EventEmitter {
     return this.index.get(hex)?.hasData === true || this.orphans.has(hex);
   }
 
+  /** hasBlock by hex, for hot loops that already hold it. */
+  hasBlockHex(hex: string): boolean {
+    return this.index.get(hex)?.hasData === true || this.orphans.has(hex);
+  }
+
   /** True when the header is known (with or without its body). */
   hasHeader(hash: Uint8Array): boolean {
     return this.index.get(toHex(hash)) !== undefined;

@@ -257,7 +257,7 @@ export class Sync {
       const end = Math.min(target.height, fork + DOWNLOAD_WINDOW);
       for (let h = fork + 1; h <= end && free > 0; h++) {
         const node = path[h];
-        if (!node || node.hasData || node.status !== BlockStatus.Valid || chain.hasBlock(node.hash)) continue;
+        if (!node || node.hasData || node.status !== BlockStatus.Valid || chain.hasBlockHex(node.hex)) continue;
         if (this.o.relay.isBlockInFlight(node.hex) || this.o.relay.rejected.has(node.hex)) continue;
         hashes.push(node.hash);
         free--;
