@@ -41,6 +41,8 @@ export interface ChainOptions {
   sigCache?: SignatureCache;
   clock?: () => number;
   log?: Log;
+  /** Header-only entries kept in memory at most (default MAX_HEADER_ONLY). */
+  maxHeaderOnly?: number;
 }
 
 export interface TipInfo {
@@ -100,6 +102,7 @@ export class Chain extends EventEmitter {
     private readonly sigCache: SignatureCache | undefined,
     private readonly clock: () => number,
     private readonly log: Log,
+    private readonly maxHeaderOnly = MAX_HEADER_ONLY,
   ) {
     super();
   }
@@ -133,7 +136,7 @@ export class Chain extends EventEmitter {
       if (!tipNode) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: tip block is missing from the index`);
       index.setMainFrom(tipNode);
       if (index.main[0]?.hex !== toHex(params.genesisHash)) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: main chain does not reach genesis`);
-      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog);
+      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog, opts.maxHeaderOnly);
       // A crash in the middle of a reorg leaves a heavier stored branch: finish it now.
       await chain.enqueue(() => chain.activateBestChain());
       return chain;
@@ -333,9 +336,14 @@ export class Chain extends EventEmitter {
       prev = r.value.node;
     }
     const last = prev!;
-    if (added.length > 0 && (last.work < this.lowWorkFloor() || this.index.headerOnlyCount > MAX_HEADER_ONLY)) {
+    if (added.length > 0 && last.work < this.lowWorkFloor()) {
       undo();
       return reject('policy', 'low-work-headers', `chain work ${last.work} below ${this.lowWorkFloor()}`);
+    }
+    if (added.length > 0 && this.index.headerOnlyCount > this.maxHeaderOnly) {
+      // Cap: each kept header has real work at a near-tip target, but memory is bounded all the same.
+      undo();
+      return reject('policy', 'header-cap-reached', `${this.maxHeaderOnly} headers wait for their bodies`);
     }
     return ok({ last, added: added.length });
   }
