@@ -19,10 +19,9 @@ import { EventEmitter } from 'node:events';
 import { Block, blockHash, decodeBlock, encodeBlock } from '../core/block.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { BlockHeader } from '../core/block.js';
-import { BODY_MISMATCH_REASONS, SanityResult, checkHeaderContext, checkHeaderSanity, checkBlockSanity, connectBlockState } from '../core/check-block.js';
+import { BODY_MISMATCH_REASONS, SanityResult, checkBlockSanity, connectBlockState } from '../core/check-block.js';
 import { NodeError } from '../core/errors.js';
 import { ChainParams } from '../core/params.js';
-import { workOf } from '../core/pow.js';
 import { Account, MapStateView, StateOverlay } from '../core/state-view.js';
 import { txId, txSender } from '../core/tx.js';
 import { Rejection, Verdict, ok, reject } from '../core/verdict.js';
@@ -31,6 +30,7 @@ import { BlockStatus, TxLocation } from '../storage/ledger-encoding.js';
 import { SCHEMA_VERSION } from '../storage/layout.js';
 import { Log, silentLog } from '../log.js';
 import { BlockIndex, IndexNode } from './block-index.js';
+import { HeaderAdmission, HeadersResult } from './header-admission.js';
 import { OrphanPool } from './orphan-pool.js';
 import { BatchSignatureVerifier, SignatureCache, checkBlockSignatures, inlineBatchVerifier } from './sig-check.js';
 
@@ -62,23 +62,12 @@ export interface TipChange {
 /** 'pending': valid header, body held in memory until its parent's body arrives. */
 export type AcceptStatus = 'connected' | 'reorg' | 'side-branch' | 'pending';
 
-/** A branch lighter than our tip by more than this many blocks' work (at the tip's target) is not admitted. */
-export const LOW_WORK_MARGIN_BLOCKS = 6;
-/** Header-only nodes kept in memory at most; beyond it new header chains are refused until bodies arrive. */
-export const MAX_HEADER_ONLY = 200_000;
-
 /**
  * Sanity failures that may come from a body that is not the header's (checked before the merkle root
  * binds the body to the header): they never mark the header invalid.
  */
 const UNPROVEN_BODY_REASONS: ReadonlySet<string> = new Set([...BODY_MISMATCH_REASONS, 'bad-blk-length', 'bad-blk-size', 'bad-blk-reward']);
 
-export interface HeadersResult {
-  /** The node of the last header of the batch. */
-  last: IndexNode;
-  /** Headers not known before. */
-  added: number;
-}
 export type AcceptResult = Verdict<{ hash: Uint8Array; hashHex: string; status: AcceptStatus }>;
 
 interface Decoded {
@@ -92,6 +81,7 @@ export class Chain extends EventEmitter {
   /** Decoded blocks accepted recently, so connecting them does not re-read and re-hash. */
   private readonly recent = new Map<string, Decoded>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly headers: HeaderAdmission;
   private closed = false;
 
   private constructor(
@@ -100,11 +90,12 @@ export class Chain extends EventEmitter {
     private readonly index: BlockIndex,
     private readonly verifier: BatchSignatureVerifier,
     private readonly sigCache: SignatureCache | undefined,
-    private readonly clock: () => number,
+    clock: () => number,
     private readonly log: Log,
-    private readonly maxHeaderOnly = MAX_HEADER_ONLY,
+    maxHeaderOnly?: number,
   ) {
     super();
+    this.headers = new HeaderAdmission(index, params, clock, maxHeaderOnly);
   }
 
   /**
@@ -212,20 +203,6 @@ export class Chain extends EventEmitter {
     return this.index.mainNodesAfter(locator, max, stop).map((n) => n.header);
   }
 
-  /** Work below which a branch is not admitted: the tip's work less the margin. */
-  lowWorkFloor(): bigint {
-    const t = this.index.tip;
-    const floor = t.work - BigInt(LOW_WORK_MARGIN_BLOCKS) * workOf(t.header.bits);
-    return floor > 0n ? floor : 0n;
-  }
-
-  /** True when `n`'s body is worth storing: its branch is near our tip's work, or leads to a heavier header chain. */
-  isWanted(n: IndexNode): boolean {
-    if (n.work >= this.lowWorkFloor()) return true;
-    const best = this.index.bestHeader;
-    return best.work > this.index.tip.work && this.index.ancestor(best, n.height) === n;
-  }
-
   isKnownInvalid(hash: Uint8Array): boolean {
     return this.index.get(toHex(hash))?.status === BlockStatus.Failed;
   }
@@ -290,89 +267,21 @@ export class Chain extends EventEmitter {
     return { parentHash: t.hash, parentHeight: t.height, bits: this.index.nextBits(t), minTimestamp: warp === undefined ? mtp : Math.max(mtp, warp) };
   }
 
-  // ---- header acceptance ----
+  // ---- header acceptance (header-admission.ts) ----
 
-  /**
-   * The cheap part of admitting a block, on its header alone and without changing anything: lets the
-   * P2P layer refuse a junk block before decoding its body. Context rules (bits, time) are left to
-   * acceptBlock; a header already known passes here.
-   */
+  /** Work below which a branch is not admitted: the tip's work less the margin. */
+  lowWorkFloor(): bigint {
+    return this.headers.lowWorkFloor();
+  }
+
+  /** Header-only check of a block before its body is decoded (HeaderAdmission.screenHeader). */
   screenHeader(h: BlockHeader): Verdict {
-    const hash = blockHash(h);
-    const known = this.index.get(toHex(hash));
-    if (known) return known.status === BlockStatus.Failed ? reject('consensus', 'duplicate-invalid') : ok();
-    const sane = checkHeaderSanity(h, hash, this.params.genesisBits);
-    if (!sane.ok) return sane;
-    const parent = this.index.get(toHex(h.prevHash));
-    if (!parent) return reject('missing-parent', 'prev-blk-not-found');
-    if (parent.status === BlockStatus.Failed) return reject('consensus', 'bad-prevblk');
-    const work = parent.work + workOf(h.bits);
-    // An unknown header cannot be on the way to the best header chain: only the floor applies.
-    if (work < this.lowWorkFloor()) return reject('policy', 'low-work-branch', `chain work ${work} below ${this.lowWorkFloor()}`);
-    return ok();
+    return this.headers.screenHeader(h);
   }
 
-  /**
-   * Validates a batch of consecutive headers (a `headers` message) and adds the new ones to the tree,
-   * header-only. Synchronous and cheap: one sha256d per header. The whole batch is refused if any header
-   * is invalid, if the first does not connect, or if the chain it ends in is too light to be worth
-   * keeping (then nothing of it is kept).
-   */
+  /** Validates and adds a batch of consecutive headers, header-only (HeaderAdmission.acceptHeaders). */
   acceptHeaders(headers: BlockHeader[]): Verdict<HeadersResult> {
-    if (headers.length === 0) return reject('consensus', 'bad-headers-empty');
-    const added: IndexNode[] = [];
-    const undo = (): void => {
-      for (let i = added.length - 1; i >= 0; i--) this.index.removeHeader(added[i]!);
-    };
-    let prev: IndexNode | undefined;
-    for (let i = 0; i < headers.length; i++) {
-      const h = headers[i]!;
-      const r = this.admitHeader(h, prev, i === 0);
-      if (!r.ok) {
-        undo();
-        return r;
-      }
-      if (r.value.added) added.push(r.value.node);
-      prev = r.value.node;
-    }
-    const last = prev!;
-    if (added.length > 0 && last.work < this.lowWorkFloor()) {
-      undo();
-      return reject('policy', 'low-work-headers', `chain work ${last.work} below ${this.lowWorkFloor()}`);
-    }
-    if (added.length > 0 && this.index.headerOnlyCount > this.maxHeaderOnly) {
-      // Cap: each kept header has real work at a near-tip target, but memory is bounded all the same.
-      undo();
-      return reject('policy', 'header-cap-reached', `${this.maxHeaderOnly} headers wait for their bodies`);
-    }
-    return ok({ last, added: added.length });
-  }
-
-  /** One header after `prev` (or after its stored parent when `first`). */
-  private admitHeader(h: BlockHeader, prev: IndexNode | undefined, first: boolean): Verdict<{ node: IndexNode; added: boolean }> {
-    const hash = blockHash(h);
-    const hex = toHex(hash);
-    if (prev && toHex(h.prevHash) !== prev.hex) return reject('consensus', 'bad-headers-noncontinuous');
-    const known = this.index.get(hex);
-    if (known) {
-      if (known.status === BlockStatus.Failed) return reject('consensus', 'duplicate-invalid');
-      return ok({ node: known, added: false });
-    }
-    const sane = checkHeaderSanity(h, hash, this.params.genesisBits);
-    if (!sane.ok) return sane;
-    const parent = prev ?? this.index.get(toHex(h.prevHash));
-    if (!parent) return reject('missing-parent', first ? 'prev-blk-not-found' : 'bad-headers-noncontinuous');
-    if (parent.status === BlockStatus.Failed) return reject('consensus', 'bad-prevblk');
-    const ctx = checkHeaderContext(h, {
-      parentHeight: parent.height,
-      expectedBits: this.index.nextBits(parent),
-      medianTimePast: this.index.medianTimePast(parent),
-      now: this.clock(),
-      minRetargetTimestamp: this.index.minRetargetTimestamp(parent),
-    });
-    if (!ctx.ok) return ctx;
-    const node = this.index.add(hash, h, BlockStatus.Valid, parent.work + workOf(h.bits), false);
-    return ok({ node, added: true });
+    return this.headers.acceptHeaders(headers);
   }
 
   // ---- block acceptance ----
@@ -420,7 +329,7 @@ export class Chain extends EventEmitter {
       if (!h.ok) return h.reason === 'low-work-headers' ? reject('policy', 'low-work-branch', h.detail) : h;
       node = h.value.last;
     }
-    if (!this.isWanted(node)) return reject('policy', 'low-work-branch', `chain work ${node.work} below ${this.lowWorkFloor()}`);
+    if (!this.headers.isWanted(node)) return reject('policy', 'low-work-branch', `chain work ${node.work} below ${this.lowWorkFloor()}`);
     const sanity = checkBlockSanity(block, this.params);
     if (!sanity.ok) {
       // A body that does not match its header says nothing about the header: the real body may come.
@@ -552,3 +461,5 @@ function tipInfo(n: IndexNode): TipInfo {
 }
 
 export { BODY_MISMATCH_REASONS };
+export { LOW_WORK_MARGIN_BLOCKS, MAX_HEADER_ONLY } from './header-admission.js';
+export type { HeadersResult } from './header-admission.js';

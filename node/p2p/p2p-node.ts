@@ -76,7 +76,7 @@ export interface P2PNodeOptions {
   maxMissedPings?: number;
   /** Inbound connections still in the handshake (default 16). */
   maxPendingHandshakes?: number;
-  /** A sync peer making no progress for this long is replaced (default 15 s). */
+  /** A getheaders unanswered for this long: the peer leaves the sync round (default 5 s; name kept from v0.1). */
   syncStallMs?: number;
   userAgent?: string;
   /** Uniform in [0, 1): address selection and sampling. */
