@@ -26,6 +26,7 @@ import { ChainParams } from '../node/core/params.js';
 import { Tx } from '../node/core/tx.js';
 import { loadOrCreateNodeKey } from '../node/p2p/node-key.js';
 import { P2PNode } from '../node/p2p/p2p-node.js';
+import { createLogger } from '../node/logger.js';
 import { VerifyPool } from '../node/verify/verify-pool.js';
 import { COIN, DEV, makeBlock, makeTx, testGenesisJson, testParams } from '../test/helpers/chain-fixtures.js';
 import { NodeProcess, startNodeProcess } from '../test/helpers/node-process.js';
@@ -63,12 +64,12 @@ interface BenchNode {
 }
 
 /** Chain + mempool + P2P wired as FullNode.start does (without RPC and miner). */
-async function startNode(root: string, name: string, params: ChainParams, pool: VerifyPool, seeds: string[], existing?: ChainState): Promise<BenchNode> {
+async function startNode(root: string, name: string, params: ChainParams, pool: VerifyPool, seeds: string[], existing?: ChainState, only = false): Promise<BenchNode> {
   const dir = join(root, name);
   const state = existing ?? (await openChainState({ dir: join(dir, 'chain'), params, verifier: pool }));
   const { chain, mempool } = state;
   const nodeKey = await loadOrCreateNodeKey(dir);
-  const p2p = new P2PNode({ chain, mempool, nodeKey, datadir: dir, host: HOST, port: 0, seeds });
+  const p2p = new P2PNode({ chain, mempool, nodeKey, datadir: dir, host: HOST, port: 0, seeds, ...(only ? { maxOutbound: seeds.length, maxInbound: 0 } : {}), ...(process.env.MINICHAIN_BENCH_LOG ? { log: createLogger(process.env.MINICHAIN_BENCH_LOG, { pretty: false, base: { node: name } }) } : {}) });
   const { port } = await p2p.start();
   let stopping: Promise<void> | undefined;
   return {
@@ -243,7 +244,8 @@ export async function benchSync(root: string, params: ChainParams, pool: VerifyP
   const servers: NodeProcess[] = [];
   const timeSync = async (name: string, seeds: string[]): Promise<number> => {
     const t = performance.now();
-    const fresh = await startNode(root, name, params, pool, seeds);
+    // Exactly these peers: no inbound, no outbound beyond them (addresses gossiped by the servers are not dialled).
+    const fresh = await startNode(root, name, params, pool, seeds, undefined, true);
     try {
       await until(() => fresh.chain.tip.hashHex === tipHex, 600_000, `${name} to reach height ${SYNC_BLOCKS}`, 2);
       return performance.now() - t;
@@ -255,6 +257,9 @@ export async function benchSync(root: string, params: ChainParams, pool: VerifyP
   let net1Ms: number;
   try {
     for (let i = 0; i < SERVING_PROCESSES; i++) servers.push(await startNodeProcess(testGenesisJson(), [], srcData));
+    // Warm-up, not counted: the server processes and this process's P2P code start cold (JIT, first reads).
+    const warmMs = await timeSync('sync-warmup', servers.map((p) => p.ws));
+    log(`  warm-up sync (not counted): ${Math.round(warmMs)} ms`);
     net3Ms = await timeSync('sync-fresh-3', servers.map((p) => p.ws));
     net1Ms = await timeSync('sync-fresh-1', [servers[0]!.ws]);
   } finally {
