@@ -12,8 +12,9 @@
  *     order wait in the chain's pending pool;
  *   - a request not answered in time (relay.ts's fetch timeout) costs the peer a stall strike and the
  *     block goes to another peer; MAX_STALLS strikes disconnect it.
- * A peer leaves the round (is never asked for more headers on this connection) when a solicited answer
- * brings nothing new twice, or is too light to keep; a peer that leaves a getheaders unanswered while
+ * A peer leaves the round (is not asked for headers again on this connection, except when it announces a
+ * block we do not know) when solicited answers bring no progress twice (a full batch of nothing new, or
+ * nothing new while it claims more work than it shows), or are too light to keep; a peer that leaves a getheaders unanswered while
  * claiming more work than we know is disconnected. Nothing a peer claims (hello.bestWork) holds back
  * anything: the only thing that moves us is headers with real proof of work.
  *
@@ -161,7 +162,10 @@ export class Sync {
     }
     s.unconnecting = 0;
     this.noteHas(peer, s, r.value.last);
-    if (solicited && r.value.added === 0 && ++s.useless >= MAX_USELESS_ANSWERS) this.leaveRound(peer, s, 'answers bring no new headers');
+    // No progress: a full batch of nothing new, or nothing new from a peer that claims more than it shows.
+    // (An honest peer often answers with headers another peer already brought: that is not counted.)
+    const noProgress = r.value.added === 0 && (msg.headers.length === MAX_HEADERS || peer.bestWork > this.o.chain.bestHeader.work);
+    if (solicited && noProgress && ++s.useless >= MAX_USELESS_ANSWERS) this.leaveRound(peer, s, 'answers bring no new headers');
     else if (r.value.added > 0) s.useless = 0;
     // A full answer means there is more after its last header.
     if (msg.headers.length === MAX_HEADERS && !s.out) this.askHeaders(peer, r.value.last);
@@ -178,7 +182,7 @@ export class Sync {
       if (node) this.noteHas(peer, s, node);
       else unknown = true;
     }
-    if (unknown) this.askHeaders(peer);
+    if (unknown) this.askHeaders(peer, undefined, true);
     this.pump();
   }
 
@@ -282,16 +286,21 @@ export class Sync {
     return peer.isEstablished ? this.state.get(peer) : undefined;
   }
 
-  private askHeaders(peer: Peer, from?: IndexNode): void {
+  /**
+   * Sends getheaders unless one is outstanding (a continuation `from` a full answer always goes). A peer
+   * out of the round is still asked when it announces a block we do not know (`announced`): leaving the
+   * round ends the catch-up it claimed, not the following of new blocks.
+   */
+  private askHeaders(peer: Peer, from?: IndexNode, announced = false): void {
     const s = this.state.get(peer);
-    if (!s || s.out || (s.askedAt !== undefined && !from)) return;
+    if (!s || (s.out && !announced) || (s.askedAt !== undefined && !from)) return;
     s.askedAt = this.o.clock();
     peer.send({ type: 'getheaders', locator: this.o.chain.locatorFrom(from ?? this.o.chain.bestHeader), stopHash: null });
   }
 
   private unconnecting(peer: Peer, s: PeerSync): void {
     if (++s.unconnecting % UNCONNECTING_PER_PENALTY === 0) peer.misbehave('unconnecting-headers', PENALTIES['unconnecting-headers'], `${s.unconnecting} so far`);
-    this.askHeaders(peer);
+    this.askHeaders(peer, undefined, true);
   }
 
   private leaveRound(peer: Peer, s: PeerSync, why: string): void {
