@@ -244,3 +244,51 @@ test('a bogus body, then an honest announcer: the block is fetched from the hone
   await waitFor(() => node.chain.tip.hashHex === hex, 10_000, 'the real block fetched from the honest announcer');
   assert.ok(honest.messages('getdata').some((m) => m.items.some((it) => toHex(it.hash) === hex)));
 });
+
+test('answers that another peer beat to it never push an honest peer out: its new blocks are still followed', { timeout: 60_000 }, async () => {
+  const l = await startTestNode({ name: 'follow' });
+  const chain: Block[] = [];
+  /** An honest raw peer serving `chain`; a slow one answers getheaders only once L already has the blocks. */
+  const server = async (slow: () => boolean): Promise<RawPeer> => {
+    const p = await RawPeer.connect(l.url, rawOpts);
+    p.onMessageHook = (m) => {
+      if (m.type === 'getheaders') {
+        const answer = () => {
+          const known = m.locator.map(toHex);
+          const from = chain.findIndex((b) => known.includes(toHex(blockHash(b.header))));
+          p.send({ type: 'headers', headers: chain.slice(from + 1).map((b) => b.header) });
+        };
+        if (slow()) void waitFor(() => l.chain.height === chain.length, 10_000, 'L has the blocks').then(answer, answer);
+        else answer();
+      }
+      if (m.type === 'getdata') for (const it of m.items) p.send({ type: 'block', block: chain.find((b) => toHex(blockHash(b.header)) === toHex(it.hash))! });
+    };
+    await p.handshake();
+    return p;
+  };
+  let slowMode = true;
+  const fast = await server(() => false);
+  const slow = await server(() => slowMode);
+  const next = () => {
+    const t = chain[chain.length - 1];
+    const parent = t ? { hash: blockHash(t.header), height: t.header.height, timestamp: t.header.timestamp } : genesisRef;
+    const b = makeBlock(params, parent);
+    chain.push(b);
+    return blockHash(b.header);
+  };
+  for (let i = 0; i < 4; i++) {
+    const hash = next();
+    // The slow peer announces first: L asks it, then learns the block from the fast one.
+    slow.send({ type: 'inv', items: [{ kind: 'block', hash }] });
+    await slow.waitForMessage('getheaders', 5_000, () => slow.messages('getheaders').length >= i + 2);
+    fast.send({ type: 'inv', items: [{ kind: 'block', hash }] });
+    await waitFor(() => l.chain.tip.hashHex === toHex(hash), 10_000, `block ${i + 1} at L`);
+  }
+  await fast.close();
+  await waitFor(() => l.p2p.peers().length === 1, 10_000, 'L left with the slow peer only');
+  // The slow peer's own new block: L must still ask it, although none of its answers brought anything new.
+  slowMode = false;
+  const z = next();
+  slow.send({ type: 'inv', items: [{ kind: 'block', hash: z }] });
+  await waitFor(() => l.chain.tip.hashHex === toHex(z), 10_000, "the remaining peer's new block at L");
+});
