@@ -107,6 +107,7 @@ export class FullNode {
           version: packageVersion(),
           peers: () => p2p.peers(),
           syncing: () => p2p.syncing(),
+          syncProgress: () => p2p.syncProgress(),
           submitTx: async (tx) => mempool.acceptTx(tx),
           mining: () => node.miner?.isRunning ?? false,
           ops: makeOperatorOps(parts),

@@ -1,11 +1,16 @@
 /**
- * The in-memory block tree: every stored header with its height, cumulative work and status, the
- * main chain as an array by height, and the ancestry queries the rules need (median time past,
- * expected target, fork point, block locator). Pure apart from holding state; no I/O.
+ * The in-memory block tree: every known header with its height, cumulative work and status, the main
+ * chain as an array by height, and the ancestry queries the rules need (median time past, expected
+ * target, fork point, block locator). A node either has its body stored (`hasData`; then so do all its
+ * ancestors: a body is stored only once its parent's is) or is a header only, learnt from `headers`
+ * and kept in memory until its body arrives (header-only nodes are not persisted).
+ * The best valid block (most work with data) and the best header are tracked as nodes are added, so
+ * fork choice never scans the tree; only marking a branch failed rescans.
+ * Pure apart from holding state; no I/O.
  */
 import { BlockHeader } from '../core/block.js';
 import { toHex } from '../core/bytes.js';
-import { ChainParams, MEDIAN_TIME_SPAN } from '../core/params.js';
+import { ChainParams, MAX_TIMEWARP_BLOCKS, MEDIAN_TIME_SPAN } from '../core/params.js';
 import { expectedBits, isRetargetHeight, workOf } from '../core/pow.js';
 import { medianTime } from '../core/check-block.js';
 import { BlockStatus } from '../storage/ledger-encoding.js';
@@ -20,6 +25,8 @@ export interface IndexNode {
   parent: IndexNode | undefined;
   /** Arrival order, for "first seen wins" among equal work. */
   seq: number;
+  /** The body is stored (and so are all ancestors' bodies). */
+  hasData: boolean;
 }
 
 export class BlockIndex {
@@ -27,11 +34,25 @@ export class BlockIndex {
   /** main[h] is the main-chain node at height h; main[main.length-1] is the tip. */
   main: IndexNode[] = [];
   private seq = 0;
+  private headerOnly = 0;
+  /** Most-work node with data, not failed (first seen wins on equal work). */
+  private bestData: IndexNode | undefined;
+  /** Most-work header, not failed: what sync downloads towards. */
+  private bestHdr: IndexNode | undefined;
 
   constructor(private readonly params: ChainParams) {}
 
   get size(): number {
     return this.nodes.size;
+  }
+
+  /** Nodes known by header only (in memory, not on disk). */
+  get headerOnlyCount(): number {
+    return this.headerOnly;
+  }
+
+  get bestHeader(): IndexNode {
+    return this.bestHdr ?? this.tip;
   }
 
   get tip(): IndexNode {
@@ -47,7 +68,7 @@ export class BlockIndex {
   }
 
   /** Adds a header whose parent is already indexed (or the genesis); work accumulates from the parent. */
-  add(hash: Uint8Array, header: BlockHeader, status: BlockStatus, work?: bigint): IndexNode {
+  add(hash: Uint8Array, header: BlockHeader, status: BlockStatus, work?: bigint, hasData = true): IndexNode {
     const hex = toHex(hash);
     const existing = this.nodes.get(hex);
     if (existing) return existing;
@@ -61,9 +82,41 @@ export class BlockIndex {
       status,
       parent,
       seq: this.seq++,
+      hasData,
     };
     this.nodes.set(hex, node);
+    if (!hasData) this.headerOnly++;
+    this.consider(node);
     return node;
+  }
+
+  /** The body of a header-only node was stored. */
+  setData(n: IndexNode): void {
+    if (n.hasData) return;
+    n.hasData = true;
+    this.headerOnly--;
+    this.consider(n);
+  }
+
+  /** Forgets a header-only node with no children (a header batch that was refused after all). */
+  removeHeader(n: IndexNode): void {
+    if (n.hasData || this.nodes.get(n.hex) !== n) return;
+    this.nodes.delete(n.hex);
+    this.headerOnly--;
+    if (this.bestHdr === n) this.rescanBest();
+  }
+
+  private consider(n: IndexNode): void {
+    if (n.status === BlockStatus.Failed) return;
+    if (!this.bestHdr || n.work > this.bestHdr.work) this.bestHdr = n;
+    if (n.hasData && (!this.bestData || n.work > this.bestData.work)) this.bestData = n;
+  }
+
+  private rescanBest(): void {
+    this.bestData = undefined;
+    this.bestHdr = undefined;
+    const sorted = [...this.nodes.values()].sort((a, b) => a.seq - b.seq);
+    for (const n of sorted) this.consider(n);
   }
 
   /** Re-links parents after a bulk load in arbitrary order. */
@@ -99,12 +152,22 @@ export class BlockIndex {
     return medianTime(times);
   }
 
-  /** Bits a child of `parent` must carry. */
+  /** Bits a child of `parent` must carry (overlapping windows: see pow.ts). */
   nextBits(parent: IndexNode): number {
     const height = parent.height + 1;
     if (!isRetargetHeight(this.params, height)) return expectedBits(this.params, height, parent.header.bits);
-    const first = this.ancestor(parent, height - this.params.retargetInterval)!;
-    return expectedBits(this.params, height, parent.header.bits, { first: first.header.timestamp, last: parent.header.timestamp });
+    const first = this.ancestor(parent, Math.max(0, height - 1 - this.params.retargetInterval))!;
+    return expectedBits(this.params, height, parent.header.bits, {
+      first: first.header.timestamp,
+      last: parent.header.timestamp,
+      span: parent.height - first.height,
+    });
+  }
+
+  /** At a retarget height, the earliest timestamp a child of `parent` may carry (time-warp guard). */
+  minRetargetTimestamp(parent: IndexNode): number | undefined {
+    if (!isRetargetHeight(this.params, parent.height + 1)) return undefined;
+    return parent.header.timestamp - MAX_TIMEWARP_BLOCKS * this.params.targetBlockTimeMs;
   }
 
   forkPoint(a: IndexNode, b: IndexNode): IndexNode {
@@ -122,16 +185,35 @@ export class BlockIndex {
     return x;
   }
 
-  /** Bitcoin-style locator: the last 10 main hashes, then exponentially sparser back to genesis. */
-  locator(): Uint8Array[] {
+  /** Bitcoin-style locator from `from` (default the tip): the last 10 hashes, then exponentially sparser back to genesis. */
+  locator(from: IndexNode = this.tip): Uint8Array[] {
     const out: Uint8Array[] = [];
     let step = 1;
-    for (let h = this.tip.height; h > 0; h -= step) {
-      out.push(this.main[h]!.hash);
+    for (let h = from.height; h > 0; h -= step) {
+      out.push(this.ancestor(from, h)!.hash);
       if (out.length >= 10) step *= 2;
       if (out.length >= 63) break;
     }
     out.push(this.main[0]!.hash);
+    return out;
+  }
+
+  /** Main-chain nodes after the first locator entry on our main chain, up to `max` (or `stop`). */
+  mainNodesAfter(locator: Uint8Array[], max: number, stop?: Uint8Array): IndexNode[] {
+    let start = 0;
+    for (const h of locator) {
+      const n = this.nodes.get(toHex(h));
+      if (n && this.isOnMain(n)) {
+        start = n.height;
+        break;
+      }
+    }
+    const stopHex = stop ? toHex(stop) : undefined;
+    const out: IndexNode[] = [];
+    for (let h = start + 1; h < this.main.length && out.length < max; h++) {
+      out.push(this.main[h]!);
+      if (this.main[h]!.hex === stopHex) break;
+    }
     return out;
   }
 
@@ -164,7 +246,9 @@ export class BlockIndex {
         changed.push(cand);
       }
     }
-    return changed;
+    this.rescanBest();
+    // Header-only nodes are not persisted: only stored blocks need their new status written.
+    return changed.filter((c) => c.hasData);
   }
 
   /**
@@ -172,11 +256,8 @@ export class BlockIndex {
    * first seen wins, so equal-work competitors never cause a reorg.
    */
   bestCandidate(preferred: IndexNode = this.tip): IndexNode {
-    let best = preferred;
-    for (const n of this.nodes.values()) {
-      if (n.status === BlockStatus.Failed) continue;
-      if (best.status === BlockStatus.Failed || n.work > best.work) best = n;
-    }
+    const best = this.bestData ?? preferred;
+    if (preferred.status !== BlockStatus.Failed && preferred.hasData && preferred.work >= best.work) return preferred;
     return best;
   }
 }

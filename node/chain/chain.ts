@@ -1,17 +1,27 @@
 /**
- * The chain: accepts blocks, keeps the block tree, connects the most-work valid branch to the ledger
- * and reorganises onto a heavier branch by disconnecting with undo data. If a block of the new branch
- * turns out invalid, that branch is marked failed and the chain returns to the best valid tip.
+ * The chain: accepts headers and blocks, keeps the block tree, connects the most-work valid branch to
+ * the ledger and reorganises onto a heavier branch by disconnecting with undo data. If a block of the
+ * new branch turns out invalid, that branch is marked failed and the chain returns to the best valid tip.
+ *
+ * Admission (anti-DoS, docs/protocol.md "Admission rules"), cheapest check first:
+ *   - a header must connect to a known header, meet its own target (no easier than the genesis
+ *     target), carry the bits the retarget rule expects and pass the time rules; a header chain whose
+ *     work is below our tip's by more than LOW_WORK_MARGIN_BLOCKS blocks is not kept ('low-work-headers');
+ *   - a block is stored only when its header is admitted this way and its parent's body is stored; a
+ *     block whose parent body is still coming waits in the bounded pending pool (memory, never disk);
+ *     a block whose parent header is unknown is refused ('prev-blk-not-found') and never stored;
+ *   - a block on a branch lighter than the tip by more than the margin, and not on the way to a
+ *     heavier header chain, is refused ('low-work-branch') before its body is even hashed.
  * Calls are serialised: one block is processed at a time. Emits 'tip' (TipChange) after every move.
  * Imports core, storage and sibling chain modules only; never p2p, rpc or miner.
  */
 import { EventEmitter } from 'node:events';
 import { Block, blockHash, decodeBlock, encodeBlock } from '../core/block.js';
 import { fromHex, toHex } from '../core/bytes.js';
-import { BODY_MISMATCH_REASONS, SanityResult, checkBlockContext, checkBlockSanity, connectBlockState } from '../core/check-block.js';
+import { BlockHeader } from '../core/block.js';
+import { BODY_MISMATCH_REASONS, SanityResult, checkBlockSanity, connectBlockState } from '../core/check-block.js';
 import { NodeError } from '../core/errors.js';
 import { ChainParams } from '../core/params.js';
-import { workOf } from '../core/pow.js';
 import { Account, MapStateView, StateOverlay } from '../core/state-view.js';
 import { txId, txSender } from '../core/tx.js';
 import { Rejection, Verdict, ok, reject } from '../core/verdict.js';
@@ -20,6 +30,7 @@ import { BlockStatus, TxLocation } from '../storage/ledger-encoding.js';
 import { SCHEMA_VERSION } from '../storage/layout.js';
 import { Log, silentLog } from '../log.js';
 import { BlockIndex, IndexNode } from './block-index.js';
+import { HeaderAdmission, HeadersResult } from './header-admission.js';
 import { OrphanPool } from './orphan-pool.js';
 import { BatchSignatureVerifier, SignatureCache, checkBlockSignatures, inlineBatchVerifier } from './sig-check.js';
 
@@ -30,6 +41,8 @@ export interface ChainOptions {
   sigCache?: SignatureCache;
   clock?: () => number;
   log?: Log;
+  /** Header-only entries kept in memory at most (default MAX_HEADER_ONLY). */
+  maxHeaderOnly?: number;
 }
 
 export interface TipInfo {
@@ -46,7 +59,15 @@ export interface TipChange {
   disconnected: Block[];
 }
 
-export type AcceptStatus = 'connected' | 'reorg' | 'side-branch';
+/** 'pending': valid header, body held in memory until its parent's body arrives. */
+export type AcceptStatus = 'connected' | 'reorg' | 'side-branch' | 'pending';
+
+/**
+ * Sanity failures that may come from a body that is not the header's (checked before the merkle root
+ * binds the body to the header): they never mark the header invalid.
+ */
+const UNPROVEN_BODY_REASONS: ReadonlySet<string> = new Set([...BODY_MISMATCH_REASONS, 'bad-blk-length', 'bad-blk-size', 'bad-blk-reward']);
+
 export type AcceptResult = Verdict<{ hash: Uint8Array; hashHex: string; status: AcceptStatus }>;
 
 interface Decoded {
@@ -55,10 +76,12 @@ interface Decoded {
 }
 
 export class Chain extends EventEmitter {
+  /** Bodies of admitted headers whose parent body is not stored yet (memory only, bounded). */
   private readonly orphans = new OrphanPool();
   /** Decoded blocks accepted recently, so connecting them does not re-read and re-hash. */
   private readonly recent = new Map<string, Decoded>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly headers: HeaderAdmission;
   private closed = false;
 
   private constructor(
@@ -67,10 +90,12 @@ export class Chain extends EventEmitter {
     private readonly index: BlockIndex,
     private readonly verifier: BatchSignatureVerifier,
     private readonly sigCache: SignatureCache | undefined,
-    private readonly clock: () => number,
+    clock: () => number,
     private readonly log: Log,
+    maxHeaderOnly?: number,
   ) {
     super();
+    this.headers = new HeaderAdmission(index, params, clock, maxHeaderOnly);
   }
 
   /**
@@ -102,7 +127,7 @@ export class Chain extends EventEmitter {
       if (!tipNode) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: tip block is missing from the index`);
       index.setMainFrom(tipNode);
       if (index.main[0]?.hex !== toHex(params.genesisHash)) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: main chain does not reach genesis`);
-      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog);
+      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog, opts.maxHeaderOnly);
       // A crash in the middle of a reorg leaves a heavier stored branch: finish it now.
       await chain.enqueue(() => chain.activateBestChain());
       return chain;
@@ -133,10 +158,49 @@ export class Chain extends EventEmitter {
     return this.orphans.size;
   }
 
-  /** True when the block is indexed (stored) or held as an orphan. */
+  /** True when the block's body is stored or held in the pending pool. */
   hasBlock(hash: Uint8Array): boolean {
     const hex = toHex(hash);
-    return this.index.get(hex) !== undefined || this.orphans.has(hex);
+    return this.index.get(hex)?.hasData === true || this.orphans.has(hex);
+  }
+
+  /** hasBlock by hex, for hot loops that already hold it. */
+  hasBlockHex(hex: string): boolean {
+    return this.index.get(hex)?.hasData === true || this.orphans.has(hex);
+  }
+
+  /** True when the header is known (with or without its body). */
+  hasHeader(hash: Uint8Array): boolean {
+    return this.index.get(toHex(hash)) !== undefined;
+  }
+
+  /** The most-work valid header known: sync downloads bodies towards it. */
+  get bestHeader(): IndexNode {
+    return this.index.bestHeader;
+  }
+
+  get headerOnlyCount(): number {
+    return this.index.headerOnlyCount;
+  }
+
+  /** Blocks in the index with their body stored. */
+  get storedBlockCount(): number {
+    return this.index.size - this.index.headerOnlyCount;
+  }
+
+  /** The node at `height` on the branch ending at `n`. */
+  ancestor(n: IndexNode, height: number): IndexNode | undefined {
+    return this.index.ancestor(n, height);
+  }
+
+  /** A locator from `from` (default our tip), for getheaders. */
+  locatorFrom(from?: IndexNode): Uint8Array[] {
+    return this.index.locator(from);
+  }
+
+  /** Headers of our main chain after the locator's fork point (a getheaders answer). */
+  mainHeadersAfter(locator: Uint8Array[], max: number, stop?: Uint8Array): BlockHeader[] {
+    return this.index.mainNodesAfter(locator, max, stop).map((n) => n.header);
   }
 
   isKnownInvalid(hash: Uint8Array): boolean {
@@ -195,15 +259,29 @@ export class Chain extends EventEmitter {
     return this.index.mainHashesAfter(locator, max, stop);
   }
 
-  /** The earliest missing ancestor of an orphan, for sync to fetch. */
-  orphanRoot(hash: Uint8Array): Uint8Array | undefined {
-    return this.orphans.rootOf(toHex(hash));
-  }
-
   /** What a block template on the current tip must carry. */
   nextBlockContext(): { parentHash: Uint8Array; parentHeight: number; bits: number; minTimestamp: number } {
     const t = this.index.tip;
-    return { parentHash: t.hash, parentHeight: t.height, bits: this.index.nextBits(t), minTimestamp: this.index.medianTimePast(t) + 1 };
+    const mtp = this.index.medianTimePast(t) + 1;
+    const warp = this.index.minRetargetTimestamp(t);
+    return { parentHash: t.hash, parentHeight: t.height, bits: this.index.nextBits(t), minTimestamp: warp === undefined ? mtp : Math.max(mtp, warp) };
+  }
+
+  // ---- header acceptance (header-admission.ts) ----
+
+  /** Work below which a branch is not admitted: the tip's work less the margin. */
+  lowWorkFloor(): bigint {
+    return this.headers.lowWorkFloor();
+  }
+
+  /** Header-only check of a block before its body is decoded (HeaderAdmission.screenHeader). */
+  screenHeader(h: BlockHeader): Verdict {
+    return this.headers.screenHeader(h);
+  }
+
+  /** Validates and adds a batch of consecutive headers, header-only (HeaderAdmission.acceptHeaders). */
+  acceptHeaders(headers: BlockHeader[]): Verdict<HeadersResult> {
+    return this.headers.acceptHeaders(headers);
   }
 
   // ---- block acceptance ----
@@ -217,11 +295,11 @@ export class Chain extends EventEmitter {
       const result = await this.acceptOne(block, touched);
       if (result.ok || result.class === 'consensus') {
         // Orphans waiting on this block (or on any block it connected) may now fit.
-        const queue = result.ok ? [result.value.hashHex] : [];
+        const queue = result.ok && result.value.status !== 'pending' ? [result.value.hashHex] : [];
         for (let i = 0; i < queue.length && i < 10_000; i++) {
           for (const child of this.orphans.takeChildren(queue[i]!)) {
             const r = await this.acceptOne(child.block, touched);
-            if (r.ok) queue.push(r.value.hashHex);
+            if (r.ok && r.value.status !== 'pending') queue.push(r.value.hashHex);
           }
         }
       }
@@ -245,27 +323,30 @@ export class Chain extends EventEmitter {
     const hash = blockHash(block.header);
     const hex = toHex(hash);
     const known = this.index.get(hex);
-    if (known) return known.status === BlockStatus.Failed ? reject('consensus', 'duplicate-invalid') : reject('duplicate', 'duplicate');
-    if (this.orphans.has(hex)) return reject('missing-parent', 'prev-blk-not-found');
-    const sanity = checkBlockSanity(block, this.params);
-    if (!sanity.ok) return sanity;
-    const parent = this.index.get(toHex(block.header.prevHash));
-    if (!parent) {
-      this.orphans.add(hex, block);
-      return reject('missing-parent', 'prev-blk-not-found');
+    if (known?.status === BlockStatus.Failed) return reject('consensus', 'duplicate-invalid');
+    if (known?.hasData || this.orphans.has(hex)) return reject('duplicate', 'duplicate');
+    // The header first: cheap, and nothing about the body is looked at before it is admitted.
+    let node = known;
+    if (!node) {
+      const h = this.acceptHeaders([block.header]);
+      if (!h.ok) return h.reason === 'low-work-headers' ? reject('policy', 'low-work-branch', h.detail) : h;
+      node = h.value.last;
     }
-    if (parent.status === BlockStatus.Failed) return reject('consensus', 'bad-prevblk');
-    const ctx = checkBlockContext(block, {
-      parentHeight: parent.height,
-      expectedBits: this.index.nextBits(parent),
-      medianTimePast: this.index.medianTimePast(parent),
-      now: this.clock(),
-    });
-    if (!ctx.ok) return ctx;
+    if (!this.headers.isWanted(node)) return reject('policy', 'low-work-branch', `chain work ${node.work} below ${this.lowWorkFloor()}`);
+    const sanity = checkBlockSanity(block, this.params);
+    if (!sanity.ok) {
+      // A body that does not match its header says nothing about the header: the real body may come.
+      if (!UNPROVEN_BODY_REASONS.has(sanity.reason)) await this.markInvalid(node, sanity);
+      return sanity;
+    }
+    const parent = node.parent!;
+    if (!parent.hasData) {
+      this.orphans.add(hex, block);
+      return ok({ hash, hashHex: hex, status: 'pending' });
+    }
     // Store first, index second: if the write fails (a full disk), memory still matches the disk.
-    const work = parent.work + workOf(block.header.bits);
-    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work, status: BlockStatus.Valid });
-    const node = this.index.add(hash, block.header, BlockStatus.Valid, work);
+    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work: node.work, status: BlockStatus.Valid });
+    this.index.setData(node);
     this.remember(hex, { block, sanity: sanity.value });
     touched.set(hex, block);
     const tipBefore = this.index.tip;
@@ -383,3 +464,5 @@ function tipInfo(n: IndexNode): TipInfo {
 }
 
 export { BODY_MISMATCH_REASONS };
+export { LOW_WORK_MARGIN_BLOCKS, MAX_HEADER_ONLY } from './header-admission.js';
+export type { HeadersResult } from './header-admission.js';

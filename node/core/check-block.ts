@@ -3,9 +3,9 @@
  * Each returns a Verdict with a stable reason. Pure: time and ancestry arrive as arguments.
  */
 import { Verdict, ok, reject } from './verdict.js';
-import { Block, BLOCK_VERSION, blockHash, blockSize, computeMerkleRoot } from './block.js';
+import { Block, BlockHeader, BLOCK_VERSION, blockHash, blockSize, computeMerkleRoot } from './block.js';
 import { equalBytes, toHex } from './bytes.js';
-import { compactToTarget, hashMeetsTarget } from './pow.js';
+import { checkProofOfWork } from './pow.js';
 import { ChainParams, MAX_FUTURE_MS, subsidyAt } from './params.js';
 import { checkTxSanity, applyTx } from './check-tx.js';
 import { txId, txSender } from './tx.js';
@@ -31,12 +31,12 @@ export interface SanityResult {
 /** Context-free checks, cheapest first: proof of work before anything that costs hashing the body. */
 export function checkBlockSanity(
   block: Block,
-  params: Pick<ChainParams, 'chainId' | 'maxBlockTxs' | 'maxBlockBytes'>,
+  params: Pick<ChainParams, 'chainId' | 'maxBlockTxs' | 'maxBlockBytes' | 'genesisBits'>,
 ): Verdict<SanityResult> {
   const h = block.header;
   const hash = blockHash(h);
-  if (h.version !== BLOCK_VERSION) return reject('consensus', 'bad-blk-version', `got ${h.version}`);
-  if (!hashMeetsTarget(hash, compactToTarget(h.bits))) return reject('consensus', 'bad-blk-pow');
+  const hv = checkHeaderSanity(h, hash, params.genesisBits);
+  if (!hv.ok) return hv;
   if (block.txs.length > params.maxBlockTxs)
     return reject('consensus', 'bad-blk-length', `${block.txs.length} txs, limit ${params.maxBlockTxs}`);
   const size = blockSize(block);
@@ -67,6 +67,18 @@ export function checkBlockSanity(
   return ok({ hash, ids, senders });
 }
 
+/**
+ * What can be checked on a header alone: version and proof of work against its own bits, which must be
+ * no easier than the genesis target (powLimit). Cheapest first, before any body is hashed.
+ */
+export function checkHeaderSanity(h: BlockHeader, hash: Uint8Array, powLimitBits: number): Verdict {
+  if (h.version !== BLOCK_VERSION) return reject('consensus', 'bad-blk-version', `got ${h.version}`);
+  const pow = checkProofOfWork(hash, h.bits, powLimitBits);
+  if (pow === 'bad-diffbits') return reject('consensus', 'bad-diffbits', `0x${h.bits.toString(16)} is easier than the chain's limit`);
+  if (pow !== 'ok') return reject('consensus', 'bad-blk-pow');
+  return ok();
+}
+
 export interface BlockContext {
   parentHeight: number;
   /** Bits this height must carry (pow.expectedBits). */
@@ -75,14 +87,22 @@ export interface BlockContext {
   medianTimePast: number;
   /** Local adjusted clock, ms. */
   now: number;
+  /** At a retarget height: the earliest allowed timestamp (parent's minus MAX_TIMEWARP_BLOCKS intervals). */
+  minRetargetTimestamp?: number;
 }
 
 export function checkBlockContext(block: Block, ctx: BlockContext): Verdict {
-  const h = block.header;
+  return checkHeaderContext(block.header, ctx);
+}
+
+/** Context rules of a header: height, expected bits, median time past, time warp, future limit. */
+export function checkHeaderContext(h: BlockHeader, ctx: BlockContext): Verdict {
   if (h.height !== ctx.parentHeight + 1) return reject('consensus', 'bad-blk-height', `expected ${ctx.parentHeight + 1}, got ${h.height}`);
   if (h.bits !== ctx.expectedBits)
     return reject('consensus', 'bad-blk-target', `expected 0x${ctx.expectedBits.toString(16)}, got 0x${h.bits.toString(16)}`);
   if (h.timestamp <= ctx.medianTimePast) return reject('consensus', 'time-too-old', `median time past ${ctx.medianTimePast}`);
+  if (ctx.minRetargetTimestamp !== undefined && h.timestamp < ctx.minRetargetTimestamp)
+    return reject('consensus', 'time-timewarp-attack', `retarget block older than ${ctx.minRetargetTimestamp}`);
   // Too new is only "not yet": the same block is valid later, so it is never marked invalid.
   if (h.timestamp > ctx.now + MAX_FUTURE_MS) return reject('premature', 'time-too-new');
   return ok();
@@ -102,7 +122,7 @@ export function medianTime(timestamps: readonly number[]): number {
 export function connectBlockState(
   block: Block,
   view: StateOverlay,
-  params: Pick<ChainParams, 'subsidy'>,
+  params: Pick<ChainParams, 'subsidy' | 'halvingInterval'>,
   senders: Uint8Array[] = block.txs.map(txSender),
 ): Verdict<{ fees: bigint }> {
   let fees = 0n;

@@ -15,6 +15,17 @@ import { compactToTarget } from './pow.js';
 export const MEDIAN_TIME_SPAN = 11;
 /** Blocks more than this far in the future are held back (premature, never marked invalid). */
 export const MAX_FUTURE_MS = 2 * 60 * 60 * 1000;
+/**
+ * Time-warp guard in the spirit of BIP-94, scaled to block time: the first block of a retarget window
+ * may not be older than its parent by more than this many block intervals. With the overlapping
+ * retarget window (pow.ts) the last timestamp of one window is the first of the next, so a warp
+ * gains nothing; this rule refuses the attempt outright ('time-timewarp-attack').
+ */
+export const MAX_TIMEWARP_BLOCKS = 10;
+/** Halving interval used when genesis.json does not name one. */
+export const DEFAULT_HALVING_INTERVAL = 100_000;
+/** After this many halvings the subsidy is zero (a shift by 64 or more would be 0 anyway). */
+export const MAX_HALVINGS = 64;
 
 export interface Allocation {
   address: Uint8Array;
@@ -28,7 +39,11 @@ export interface ChainParams {
   genesisBits: number;
   targetBlockTimeMs: number;
   retargetInterval: number;
+  /** Subsidy of the first `halvingInterval` blocks; it halves (integer shift) every interval after. */
   subsidy: bigint;
+  halvingInterval: number;
+  /** Anti-DoS floor: block bodies are downloaded only for header chains with at least this much work. */
+  minimumChainWork: bigint;
   /** Policy, not consensus: the mempool's minimum fee per transaction. */
   minFee: bigint;
   maxBlockTxs: number;
@@ -95,6 +110,8 @@ export function parseGenesis(json: unknown): ChainParams {
     targetBlockTimeMs: int(o, 'targetBlockTimeMs', 1, 3_600_000),
     retargetInterval: int(o, 'retargetInterval', 0, 100_000),
     subsidy: money(o, 'subsidy'),
+    halvingInterval: o.halvingInterval === undefined ? DEFAULT_HALVING_INTERVAL : int(o, 'halvingInterval', 1, 0xffffffff),
+    minimumChainWork: chainWork(o.minimumChainWork),
     minFee: money(o, 'minFee'),
     maxBlockTxs: int(o, 'maxBlockTxs', 1, MAX_BLOCK_TXS_WIRE),
     maxBlockBytes: int(o, 'maxBlockBytes', 1000, 2_000_000), // must fit one 2 MiB block message
@@ -102,6 +119,9 @@ export function parseGenesis(json: unknown): ChainParams {
     devAccounts:
       dev && typeof dev.seed === 'string' && typeof dev.count === 'number' ? { seed: dev.seed, count: dev.count } : undefined,
   };
+  // The supply is bounded: allocations plus every subsidy ever paid stay within MAX_MONEY, so no
+  // balance can reach the cap and a miner's payout can never be refused for overflow.
+  if (total + totalSubsidy(p) > MAX_MONEY) throw cfg('allocations plus the subsidy schedule exceed the maximum supply; lower "subsidy" or "halvingInterval"');
   const genesis = makeGenesisBlock(p);
   return { ...p, genesis, genesisHash: blockHash(genesis.header) };
 }
@@ -116,9 +136,11 @@ export function encodeChainDefinition(p: Omit<ChainParams, 'genesis' | 'genesisH
     .u32(p.targetBlockTimeMs)
     .u32(p.retargetInterval)
     .u64(p.subsidy)
+    .u32(p.halvingInterval)
     .u64(p.minFee)
     .u32(p.maxBlockTxs)
     .u32(p.maxBlockBytes)
+    .fixed(u256(p.minimumChainWork), 32)
     .varint(p.allocations.length);
   for (const a of p.allocations) w.fixed(a.address, 20).u64(a.balance);
   return w.finish();
@@ -141,7 +163,41 @@ function makeGenesisBlock(p: Omit<ChainParams, 'genesis' | 'genesisHash'>): Bloc
   };
 }
 
-/** Block subsidy at a height (constant here; a halving schedule would live in this one place). */
-export function subsidyAt(p: Pick<ChainParams, 'subsidy'>, _height: number): bigint {
-  return p.subsidy;
+function chainWork(v: unknown): bigint {
+  if (v === undefined) return 0n;
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) throw cfg('"minimumChainWork" must be a hex string like "0x0" (at most 256 bits)');
+  return BigInt(v);
+}
+
+function u256(v: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 31, x = v; i >= 0; i--, x >>= 8n) out[i] = Number(x & 0xffn);
+  return out;
+}
+
+/**
+ * Block subsidy at a height: `subsidy >> floor(height / halvingInterval)`, zero from the 64th halving
+ * on (and for the genesis block, which pays nothing).
+ */
+export function subsidyAt(p: Pick<ChainParams, 'subsidy' | 'halvingInterval'>, height: number): bigint {
+  if (height <= 0) return 0n;
+  const halvings = Math.floor(height / p.halvingInterval);
+  return halvings >= MAX_HALVINGS ? 0n : p.subsidy >> BigInt(halvings);
+}
+
+/** Total subsidy paid by blocks 1..height (inclusive): the schedule's supply at that height. */
+export function subsidyThrough(p: Pick<ChainParams, 'subsidy' | 'halvingInterval'>, height: number): bigint {
+  let total = 0n;
+  for (let era = 0; era < MAX_HALVINGS; era++) {
+    const from = Math.max(1, era * p.halvingInterval);
+    const to = Math.min(height, (era + 1) * p.halvingInterval - 1);
+    if (to < from) break;
+    total += BigInt(to - from + 1) * (p.subsidy >> BigInt(era));
+  }
+  return total;
+}
+
+/** Every subsidy the schedule will ever pay. */
+export function totalSubsidy(p: Pick<ChainParams, 'subsidy' | 'halvingInterval'>): bigint {
+  return subsidyThrough(p, MAX_HALVINGS * p.halvingInterval);
 }

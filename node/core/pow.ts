@@ -3,7 +3,11 @@
  *
  * A header hash (sha256d of the 92-byte header) read as a big-endian 256-bit integer must be <= target.
  * Retarget: at every height h that is a multiple of `retargetInterval`, the new target is
- *   old * actual / expected, where actual = ts(h-1) - ts(h-interval) and expected = (interval-1) * blockTime,
+ *   old * actual / expected, where actual = ts(h-1) - ts(h-1-interval) and expected = interval * blockTime.
+ * The windows overlap by one block (the last block of one window starts the next), which closes the
+ * time warp: a window cannot start earlier than the previous one ended, so the sum of every window's
+ * `actual` is the real time elapsed (Bitcoin's windows do not overlap; BIP-94 patches that). The first
+ * window, which has no block before genesis, spans heights 0..interval-1, i.e. interval-1 intervals;
  * with actual clamped to [expected/4, expected*4] and the result capped at the genesis target (powLimit).
  * Between retargets a block carries its parent's target.
  */
@@ -40,6 +44,17 @@ export function workOf(bits: number): bigint {
   return TWO_256 / (target + 1n);
 }
 
+/**
+ * A header's own proof of work: its target is positive, no easier than the chain's (powLimit, the
+ * genesis target) and met by its hash. The powLimit check makes a zero-work header (e.g. bits
+ * 0x2100ffff) fail at once, before anything else about it costs us time.
+ */
+export function checkProofOfWork(hash: Uint8Array, bits: number, powLimitBits: number): 'ok' | 'bad-diffbits' | 'high-hash' {
+  const target = compactToTarget(bits);
+  if (target <= 0n || target > compactToTarget(powLimitBits)) return 'bad-diffbits';
+  return hashMeetsTarget(hash, target) ? 'ok' : 'high-hash';
+}
+
 export function hashMeetsTarget(hash: Uint8Array, target: bigint): boolean {
   return target > 0n && bytesToBigInt(hash) <= target;
 }
@@ -58,17 +73,18 @@ export function isRetargetHeight(params: RetargetParams, height: number): boolea
 /**
  * The target a block at `height` must carry.
  * @param parentBits bits of the block at height-1
- * @param windowTimes timestamps of blocks at height-interval and height-1 (only read at retarget heights)
+ * @param windowTimes timestamps of the window's first and last block (only read at retarget heights) and
+ *   `span`, the number of block intervals between them (default interval - 1)
  */
 export function expectedBits(
   params: RetargetParams,
   height: number,
   parentBits: number,
-  windowTimes?: { first: number; last: number },
+  windowTimes?: { first: number; last: number; span?: number },
 ): number {
   if (height === 0) return params.genesisBits;
   if (!isRetargetHeight(params, height) || !windowTimes) return parentBits;
-  const expected = BigInt((params.retargetInterval - 1) * params.targetBlockTimeMs);
+  const expected = BigInt((windowTimes.span ?? params.retargetInterval - 1) * params.targetBlockTimeMs);
   let actual = BigInt(windowTimes.last - windowTimes.first);
   if (actual < expected / 4n) actual = expected / 4n;
   if (actual > expected * 4n) actual = expected * 4n;

@@ -18,7 +18,7 @@ export interface TemplateInput {
   txs: Tx[];
 }
 
-export function assembleBlock(params: Pick<ChainParams, 'subsidy'>, t: TemplateInput): Block {
+export function assembleBlock(params: Pick<ChainParams, 'subsidy' | 'halvingInterval'>, t: TemplateInput): Block {
   const height = t.parentHeight + 1;
   let fees = 0n;
   for (const tx of t.txs) fees += tx.fee;

@@ -2,7 +2,7 @@
  * The P2P service the full node composes: listener, peer database, peer manager, relay, sync and the
  * message handlers, wired together and to the chain ('tip') and mempool ('tx') events. This file only
  * composes; the behaviour lives in peer-manager.ts (connections), protocol/peer.ts (handshake, per-peer
- * state), protocol/relay.ts (inv/getdata), protocol/sync.ts (getblocks) and protocol/handlers/*.
+ * state), protocol/relay.ts (inv/getdata), protocol/sync.ts (headers-first) and protocol/handlers/*.
  * docs/protocol.md ("Connection lifecycle, gossip and sync") is the specification.
  *
  * Start order: peer database first (so known peers are dialled before any seed), then the listener
@@ -41,7 +41,7 @@ import { DEFAULT_BAN_DURATION_MS } from './protocol/misbehavior.js';
 import { LocalNode, Peer } from './protocol/peer.js';
 import { Relay } from './protocol/relay.js';
 import { ReplacementRelayLimit } from './protocol/replacement-limit.js';
-import { Sync } from './protocol/sync.js';
+import { Sync, SyncProgress } from './protocol/sync.js';
 import { DEFAULT_MAX_PENDING_HANDSHAKES, Listener } from './transport/listener.js';
 import type { Connection } from './transport/connection.js';
 
@@ -80,7 +80,7 @@ export interface P2PNodeOptions {
   maxMissedPings?: number;
   /** Inbound connections still in the handshake (default 16). */
   maxPendingHandshakes?: number;
-  /** A sync peer making no progress for this long is replaced (default 15 s). */
+  /** A getheaders unanswered for this long: the peer leaves the sync round (default 5 s; name kept from v0.1). */
   syncStallMs?: number;
   userAgent?: string;
   /** Uniform in [0, 1): address selection and sampling. */
@@ -229,14 +229,15 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       clock: this.clock,
       log: this.log,
       ...(o.fetchTimeoutMs !== undefined ? { fetchTimeoutMs: o.fetchTimeoutMs } : {}),
-      onBlockAbandoned: (hex) => sync.onBlockDone(hex, false),
+      onBlockAbandoned: (hex, peer, why) => sync.onBlockAbandoned(hex, peer, why),
     });
     const sync: Sync = new Sync({
       chain,
+      relay,
       peers: established,
       clock: this.clock,
       log: this.log,
-      ...(o.syncStallMs !== undefined ? { stallMs: o.syncStallMs } : {}),
+      ...(o.syncStallMs !== undefined ? { headersTimeoutMs: o.syncStallMs } : {}),
     });
     const addrs = new AddrExchange({ book: table.book, peers: established, clock: this.clock, random, refreshIntervalMs, log: this.log, onLearned: () => manager?.kick() });
     const ctx: ProtocolContext = { chain, mempool, relay, sync, addrs, stats: this.stats, log: this.log };
@@ -296,9 +297,14 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     return (this.manager?.established() ?? []).map(peerInfo);
   }
 
-  /** True while a peer claims more work than our tip and we are downloading from it. */
+  /** True while a header chain with more work than our tip is known (or a peer we asked may bring one). */
   syncing(): boolean {
     return this.sync?.syncing() ?? false;
+  }
+
+  /** Headers-first sync progress: heights, download rate, ETA. */
+  syncProgress(): SyncProgress {
+    return this.sync?.progress() ?? { height: this.opts.chain.height, headerHeight: this.opts.chain.height, blocksPerSec: 0, etaSec: 0 };
   }
 
   /**
@@ -377,7 +383,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     manager.on('established', (peer) => {
       this.faults?.apply(peer);
       this.emit('peer-connected', { nodeId: peer.nodeIdHex!, address: `${peer.host}:${peer.remotePort}`, direction: peer.direction });
-      sync.maybeStart();
+      sync.onPeerEstablished(peer);
       relay.trickleMempool(peer);
       this.emit('peer-connection', peer.conn);
     });

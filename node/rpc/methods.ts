@@ -29,6 +29,8 @@ export interface RpcContext {
   version: string;
   peers(): PeerSummary[];
   syncing(): boolean;
+  /** Headers-first sync progress (issue #7): download rate and ETA to the best header. */
+  syncProgress?(): { blocksPerSec: number; etaSec: number | null };
   /** Admits to the mempool and relays to peers. */
   submitTx(tx: Tx): Promise<Verdict<{ idHex: string }>>;
   /** Is this node's miner running? (absent: not a mining node) */
@@ -76,6 +78,10 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
     mining: ctx.mining?.() ?? false,
     lastBlockTime: chain.tip.timestamp,
     lastBlockAgeSec: Math.max(0, Math.floor(((ctx.now?.() ?? Date.now()) - chain.tip.timestamp) / 1000)),
+    // issue #7: headers-first sync progress
+    headerHeight: Math.max(chain.height, chain.bestHeader.height),
+    blocksPerSec: ctx.syncProgress?.().blocksPerSec ?? 0,
+    etaSec: ctx.syncProgress?.().etaSec ?? 0,
   }));
 
   m.set('help', ([method]) => {

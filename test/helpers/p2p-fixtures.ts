@@ -123,6 +123,11 @@ export function sampleMessages(): [string, Message][] {
     ['reject', { type: 'reject', reason: 'tx-nonce-too-low', hash: TX_HASH }],
     ['reject-without-hash', { type: 'reject', reason: 'bad-blk-merkle', hash: null }],
     ['disconnect', { type: 'disconnect', reason: 'wrong-chain' }],
+    // protocol version 2 (issue #7): headers-first sync
+    ['getheaders', { type: 'getheaders', locator: [BLOCK_HASH, GENESIS], stopHash: null }],
+    ['getheaders-with-stop', { type: 'getheaders', locator: [GENESIS], stopHash: BLOCK_HASH }],
+    ['headers', { type: 'headers', headers: [sampleBlock().header] }],
+    ['headers-empty', { type: 'headers', headers: [] }],
     // Protocol version 2 (issue #9): A's nonces 5, 6, 7.
     ['getnonces', { type: 'getnonces', sender: A.addressHash, fromNonce: 5n, count: 3 }],
   ];

@@ -73,6 +73,8 @@ export class RawPeer {
   readonly closed: Promise<RawCloseInfo>;
   /** Socket errors seen (EPIPE / ECONNRESET after the node cut us are expected in these tests). */
   readonly errors: Error[] = [];
+  /** Scripted behaviour: called for every decoded message from the node (e.g. to answer getheaders). */
+  onMessageHook: ((m: Message) => void) | undefined;
 
   private constructor(
     private readonly ws: WebSocket,
@@ -286,6 +288,7 @@ export class RawPeer {
     // Keep the peer alive like an honest one would: answer pings.
     if (m.type === 'ping') this.send({ type: 'pong', nonce: m.nonce });
     this.received.push(m);
+    this.onMessageHook?.(m);
   }
 }
 

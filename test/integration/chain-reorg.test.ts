@@ -143,18 +143,26 @@ test('a heavier branch with an invalid block leaves tip and state untouched and 
   await chain.close();
 });
 
-test('orphans wait for their parent and connect when it arrives', async () => {
+test('a block whose parent header is unknown is refused, not stored; with headers known, bodies wait for their parent', async () => {
   const { chain } = await openChain();
   const a = branch(genesisRef, 4);
   for (const blk of [a[2]!, a[3]!, a[1]!]) {
     const r = await chain.acceptBlock(blk);
-    assert.equal(!r.ok && r.class, 'missing-parent');
+    assert.equal(!r.ok && r.reason, 'prev-blk-not-found');
+  }
+  assert.equal(chain.orphanCount, 0, 'nothing held for an unknown parent');
+  const h = chain.acceptHeaders(a.map((b) => b.header));
+  assert.ok(h.ok && h.value.added === 4 && h.value.last.height === 4);
+  assert.equal(chain.headerOnlyCount, 4);
+  for (const blk of [a[2]!, a[3]!, a[1]!]) {
+    const r = await chain.acceptBlock(blk);
+    assert.equal(r.ok && r.value.status, 'pending');
   }
   assert.equal(chain.orphanCount, 3);
-  assert.equal(toHex(chain.orphanRoot(blockHash(a[3]!.header))!), toHex(blockHash(a[0]!.header)));
   assert.ok((await chain.acceptBlock(a[0]!)).ok);
   assert.equal(chain.height, 4);
   assert.equal(chain.orphanCount, 0);
+  assert.equal(chain.headerOnlyCount, 0);
   await chain.close();
 });
 

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Chain } from '../../node/chain/chain.js';
 import { Mempool } from '../../node/chain/mempool.js';
-import { Block, blockHash, computeMerkleRoot } from '../../node/core/block.js';
+import { Block, BlockHeader, blockHash, computeMerkleRoot } from '../../node/core/block.js';
 import { fromHex, toHex } from '../../node/core/bytes.js';
 import { Tx, txId, txIdHex } from '../../node/core/tx.js';
 import { Log } from '../../node/log.js';
@@ -238,10 +238,14 @@ function withTrailingByte(frame: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Announces `hash` with inv and waits for the target's getdata for it (the honest way to deliver a body). */
-async function announceAndAwaitRequest(peer: RawPeer, kind: 'tx' | 'block', hash: Uint8Array): Promise<void> {
+/**
+ * Announces `hash` and waits for the target's getdata for it (the honest way to deliver a body): a tx
+ * with inv, a block with its header (headers-first: a block is never fetched before its header is known).
+ */
+async function announceAndAwaitRequest(peer: RawPeer, kind: 'tx' | 'block', hash: Uint8Array, header?: BlockHeader): Promise<void> {
   const hex = toHex(hash);
-  peer.send({ type: 'inv', items: [{ kind, hash }] });
+  if (kind === 'block') peer.send({ type: 'headers', headers: [header!] });
+  else peer.send({ type: 'inv', items: [{ kind, hash }] });
   await peer.waitForMessage('getdata', 5_000, (m) => m.items.some((it) => it.kind === kind && toHex(it.hash) === hex));
 }
 
@@ -382,7 +386,7 @@ test('invalid blocks with valid PoW: dropped and banned, tip and state unchanged
     const before = await snapshots();
     const hash = blockHash(block.header);
     const peer = await connectRawAndHandshake();
-    await announceAndAwaitRequest(peer, 'block', hash);
+    await announceAndAwaitRequest(peer, 'block', hash, block.header);
     peer.send({ type: 'block', block });
     await assertDropped(peer, { reason, code: 1008 }, name);
     await assertBanned(peer, reason, name);
@@ -411,7 +415,7 @@ test('a mutated body for a valid header (CVE-2012-2459): sender banned, the hone
   const hash = blockHash(good.header);
   const mutated: Block = { ...good, txs: [] };
   const peer = await connectRawAndHandshake();
-  await announceAndAwaitRequest(peer, 'block', hash);
+  await announceAndAwaitRequest(peer, 'block', hash, good.header);
   peer.send({ type: 'block', block: mutated });
   await assertDropped(peer, { reason: 'bad-blk-merkle', code: 1008 }, 'mutated body');
   await assertBanned(peer, 'bad-blk-merkle', 'mutated body');
@@ -555,12 +559,12 @@ test('10,000 addresses from one source: the address book keeps at most the per-s
 
 test('a peer claiming more work than it has cannot hold back block relay to honest peers', T, async () => {
   const peer = await RawPeer.connect(target.url, { chainId: params.chainId, genesisHash: params.genesisHash });
-  // The hello is unproven talk: 2^200 work, a million blocks. The liar then never answers getblocks.
+  // The hello is unproven talk: 2^200 work, a million blocks. The liar then never answers getheaders.
   peer.send(peer.makeHello({ bestWork: 1n << 200n, bestHeight: 1_000_000 }));
   const hello = await peer.waitForMessage('hello');
   peer.send(peer.proofFor(hello));
-  await peer.waitForMessage('getblocks', 5_000);
-  // Honest relay must not wait for the liar's sync round to stall out (15 s by default).
+  await peer.waitForMessage('getheaders', 5_000);
+  // Honest relay must not wait for the liar's getheaders to time out.
   const block = nextBlock(target.chain);
   const r = await target.chain.acceptBlock(block);
   assert.ok(r.ok);

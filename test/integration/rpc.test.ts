@@ -74,7 +74,7 @@ test('envelope: parse error, invalid request, unknown method, bad params, body l
 
 test('methods: send, pending, mined, confirmed, history, blocks, rejections with reasons', async () => {
   const info = (await call('getInfo')).result;
-  assert.deepEqual(Object.keys(info).sort(), ['chainId', 'genesisHash', 'height', 'lastBlockAgeSec', 'lastBlockTime', 'mempool', 'mining', 'network', 'nodeId', 'peers', 'syncing', 'tip', 'version', 'work'].sort());
+  assert.deepEqual(Object.keys(info).sort(), ['chainId', 'genesisHash', 'height', 'lastBlockAgeSec', 'lastBlockTime', 'mempool', 'mining', 'network', 'nodeId', 'peers', 'syncing', 'tip', 'version', 'work', 'headerHeight', 'blocksPerSec', 'etaSec'].sort());
   assert.equal(info.genesisHash, toHex(params.genesisHash));
 
   const from = DEV[0]!;

@@ -136,12 +136,20 @@ describe('checkBlockSanity', () => {
     expectReject(checkBlockSanity({ ...b, header: { ...b.header, bits: 0x1d00ffff } }, P), 'bad-blk-pow');
   });
 
-  test('bad-blk-pow: bits encoding a negative or zero target are never met', () => {
+  test('bad-diffbits: bits encoding a negative or zero target are never met', () => {
     const b = makeBlock(P, G);
     for (const bits of [0x20ffffff, 0x20800000, 0x20000000, 0, 0xff7fffff]) {
       assert.equal(compactToTarget(bits), 0n, bits.toString(16));
-      expectReject(checkBlockSanity({ ...b, header: { ...b.header, bits } }, P), 'bad-blk-pow');
+      expectReject(checkBlockSanity({ ...b, header: { ...b.header, bits } }, P), 'bad-diffbits');
     }
+  });
+
+  test('bad-diffbits: a target easier than the genesis target (powLimit), e.g. zero-work 0x2100ffff', () => {
+    const b = makeBlock(P, G);
+    // Every hash meets 0x2100ffff: without the powLimit check such a header costs nothing to make.
+    expectReject(checkBlockSanity({ ...b, header: { ...b.header, bits: 0x2100ffff } }, P), 'bad-diffbits');
+    const hard = testParams({ bits: '0x1f00ffff' });
+    expectReject(checkBlockSanity(b, hard), 'bad-diffbits');
   });
 
   test('bad-blk-length: more txs than maxBlockTxs', () => {

@@ -100,7 +100,8 @@ test('checkHello: accepts a compatible peer and negotiates min(version)', () => 
   const local = { chainId: CHAIN_ID, genesisHash: GENESIS, nodeId: B.publicKey, protocolVersion: PROTOCOL_VERSION };
   assert.deepEqual(checkHello(hello, local), { ok: true, value: { version: PROTOCOL_VERSION } });
   assert.deepEqual(checkHello({ ...hello, protocolVersion: 7 }, local), { ok: true, value: { version: PROTOCOL_VERSION } });
-  assert.deepEqual(checkHello(hello, { ...local, protocolVersion: 3 }), { ok: true, value: { version: 2 } });
+  assert.deepEqual(checkHello(hello, { ...local, protocolVersion: 3 }), { ok: true, value: { version: PROTOCOL_VERSION } });
+  assert.equal(checkHello({ ...hello, protocolVersion: 1 }, local).ok, false, 'v1 peers (getblocks sync, old genesis) are refused');
 });
 
 test('checkHello: each reason, in order, all policy class with no ban score', () => {

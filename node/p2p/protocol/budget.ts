@@ -22,6 +22,8 @@ export const PEER_RATE_LIMITS = {
   inv: { ratePerSec: 10_000, burst: 20_000 },
   /** Items in getdata messages (each may cost a disk read and up to 2 MiB of upload). */
   getdata: { ratePerSec: 10_000, burst: 20_000 },
+  /** Headers in headers messages (each costs a sha256d): a 10,000-block sync is five messages. */
+  headers: { ratePerSec: 10_000, burst: 40_000 },
   /** Entries in unsolicited addr messages: beyond this they are ignored (no penalty). */
   addr: { ratePerSec: 10, burst: 1000 },
 } satisfies Record<string, RateSpec>;
@@ -39,6 +41,7 @@ export function chargeBudget(peer: BudgetedPeer, msg: Message): boolean {
     case 'ping':
     case 'getaddr':
     case 'getblocks':
+    case 'getheaders':
     case 'notfound':
     case 'reject':
       return take(peer, 'control', 1, 'message-flood', msg.type);
@@ -49,6 +52,8 @@ export function chargeBudget(peer: BudgetedPeer, msg: Message): boolean {
       return take(peer, 'inv', Math.max(1, msg.items.length), 'inv-flood', `${msg.items.length} items`);
     case 'getdata':
       return take(peer, 'getdata', Math.max(1, msg.items.length), 'getdata-flood', `${msg.items.length} items`);
+    case 'headers':
+      return take(peer, 'headers', Math.max(1, msg.headers.length), 'headers-flood', `${msg.headers.length} headers`);
     default:
       return true;
   }

@@ -4,7 +4,8 @@
  * hello / helloProof never get here: peer.ts owns the handshake.
  */
 import { ProtocolContext } from './context.js';
-import { handleBlock, handleTx } from './handlers/bodies.js';
+import { BlockHeader } from '../../core/block.js';
+import { handleBlock, handleTx, screenBlockHeader } from './handlers/bodies.js';
 import { handleDisconnect, handlePing, handlePong, handleReject } from './handlers/control.js';
 import { handleGetBlocks } from './handlers/getblocks.js';
 import { handleGetData, handleInv, handleNotFound } from './handlers/inventory.js';
@@ -28,6 +29,9 @@ export function makeMessageSink(ctx: ProtocolContext): MessageSink {
           throw new Error(`message type ${msg.type} is not a control message`);
       }
     },
+    screenBlockHeader(peer: Peer, header: BlockHeader): boolean {
+      return screenBlockHeader(ctx, peer, header);
+    },
     async queued(peer: Peer, msg: Message): Promise<void> {
       switch (msg.type) {
         case 'inv':
@@ -42,6 +46,10 @@ export function makeMessageSink(ctx: ProtocolContext): MessageSink {
           return handleBlock(ctx, peer, msg.block);
         case 'getblocks':
           return handleGetBlocks(ctx, peer, msg);
+        case 'getheaders':
+          return ctx.sync.handleGetHeaders(peer, msg);
+        case 'headers':
+          return ctx.sync.handleHeaders(peer, msg);
         case 'getaddr':
           return ctx.addrs.handleGetAddr(peer);
         case 'addr':

@@ -14,7 +14,7 @@ import { NodeError } from '../../core/errors.js';
 import { HASH_LEN } from '../../core/hash.js';
 import { PUBLIC_KEY_LEN, SIGNATURE_LEN, bytesToBigInt } from '../../core/keys.js';
 import { TX_SIZE, Tx, readTx, writeTx } from '../../core/tx.js';
-import { Block, decodeBlock, encodeBlock } from '../../core/block.js';
+import { Block, BlockHeader, HEADER_SIZE, decodeBlock, encodeBlock, readHeader, writeHeader } from '../../core/block.js';
 
 /** Largest frame (type byte included) either side sends or accepts; the transport's limit is the same. */
 export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
@@ -26,6 +26,8 @@ export const MAX_ADDR = 1000;
 export const MAX_LOCATOR = 64;
 /** Block hashes a responder puts in the inv answering one getblocks (protocol rule, not a decoder limit). */
 export const MAX_GETBLOCKS_REPLY = 500;
+/** Headers in one `headers` message (Bitcoin's MAX_HEADERS_RESULTS): a full answer means "ask again". */
+export const MAX_HEADERS = 2000;
 export const MAX_USER_AGENT_BYTES = 64;
 /** reject / disconnect reasons: 111 bytes keeps a disconnect frame's reason inside a ws close reason too. */
 export const MAX_REASON_BYTES = 111;
@@ -58,6 +60,9 @@ export const MESSAGE_TYPES = {
   getblocks: 0x0c,
   reject: 0x0d,
   disconnect: 0x0e,
+  // ---- protocol version 2: headers-first sync (issue #7) ----
+  getheaders: 0x0f,
+  headers: 0x10,
   // ---- protocol version 2 ----
   /** Issue #9: ask a peer for a sender's pending transactions by nonce (a gap we cannot fill). */
   getnonces: 0x18,
@@ -134,6 +139,20 @@ export interface GetBlocksMessage {
   stopHash: Uint8Array | null;
 }
 
+/** Asks for the headers after the first locator hash on the responder's main chain (same layout as getblocks). */
+export interface GetHeadersMessage {
+  type: 'getheaders';
+  locator: Uint8Array[];
+  /** Stop after this hash; null (all-zero on the wire) = up to MAX_HEADERS. */
+  stopHash: Uint8Array | null;
+}
+
+/** Up to MAX_HEADERS consecutive 92-byte block headers, each the parent of the next. */
+export interface HeadersMessage {
+  type: 'headers';
+  headers: BlockHeader[];
+}
+
 /** Informational: why something the peer sent was not accepted. Never acted on by the receiver. */
 export interface RejectMessage {
   type: 'reject';
@@ -173,6 +192,8 @@ export type Message =
   | GetBlocksMessage
   | RejectMessage
   | DisconnectMessage
+  | GetHeadersMessage
+  | HeadersMessage
   | GetNoncesMessage;
 
 /** The message variant with type `T`, e.g. `MessageOf<'inv'>`. */
@@ -297,6 +318,21 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'getnonces':
       if (!Number.isInteger(m.count) || m.count < 1 || m.count > MAX_GETNONCES) throw badArg(`"getnonces.count" expected 1..${MAX_GETNONCES}, got ${m.count}`);
       w.fixed(m.sender, SENDER_LEN).u64(m.fromNonce).u8(m.count);
+        break;
+    case 'getheaders':
+      writeCount(w, 'getheaders locator count', m.locator.length, MAX_LOCATOR);
+      for (const h of m.locator) w.fixed(h, HASH_LEN);
+      w.fixed(m.stopHash ?? ZERO_HASH, HASH_LEN);
+      break;
+    case 'headers':
+      writeCount(w, 'headers count', m.headers.length, MAX_HEADERS);
+      for (const h of m.headers) {
+        try {
+          writeHeader(w, h);
+        } catch (e) {
+          throw badArg(`"headers" ${(e as Error).message}`);
+        }
+      }
       break;
   }
   return w.finish();
@@ -374,13 +410,28 @@ function readAddr(r: Reader): AddrMessage {
   return { type: 'addr', addrs };
 }
 
-function readGetBlocks(r: Reader): GetBlocksMessage {
-  const n = r.count('getblocks locator count', MAX_LOCATOR);
-  if (r.remaining !== (n + 1) * HASH_LEN) throw decodeError(`"getblocks" expected ${(n + 1) * HASH_LEN} bytes of hashes, got ${r.remaining}`);
+function readGetBlocks<T extends 'getblocks' | 'getheaders'>(r: Reader, type: T): { type: T; locator: Uint8Array[]; stopHash: Uint8Array | null } {
+  const n = r.count(`${type} locator count`, MAX_LOCATOR);
+  if (r.remaining !== (n + 1) * HASH_LEN) throw decodeError(`"${type}" expected ${(n + 1) * HASH_LEN} bytes of hashes, got ${r.remaining}`);
   const locator: Uint8Array[] = new Array(n);
-  for (let i = 0; i < n; i++) locator[i] = r.fixed(HASH_LEN, `getblocks.locator[${i}]`);
-  const stop = r.fixed(HASH_LEN, 'getblocks.stopHash');
-  return { type: 'getblocks', locator, stopHash: stop.every((b) => b === 0) ? null : stop };
+  for (let i = 0; i < n; i++) locator[i] = r.fixed(HASH_LEN, `${type}.locator[${i}]`);
+  const stop = r.fixed(HASH_LEN, `${type}.stopHash`);
+  return { type, locator, stopHash: stop.every((b) => b === 0) ? null : stop };
+}
+
+function readHeaders(r: Reader): HeadersMessage {
+  const n = r.count('headers count', MAX_HEADERS);
+  if (r.remaining !== n * HEADER_SIZE) throw decodeError(`"headers" expected ${n * HEADER_SIZE} bytes of headers, got ${r.remaining}`);
+  const headers: BlockHeader[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    try {
+      headers[i] = readHeader(r);
+    } catch (e) {
+      if (e instanceof RangeError) throw decodeError(`"headers[${i}]" ${e.message}`);
+      throw e;
+    }
+  }
+  return { type: 'headers', headers };
 }
 
 function readReject(r: Reader): RejectMessage {
@@ -432,7 +483,11 @@ export function decodeMessage(bytes: Uint8Array): Message {
       // decodeBlock is strict on its own: bounded tx count, exact length, no trailing bytes.
       return { type, block: decodeBlock(bytes.subarray(1)) };
     case 'getblocks':
-      m = readGetBlocks(r);
+    case 'getheaders':
+      m = readGetBlocks(r, type);
+      break;
+    case 'headers':
+      m = readHeaders(r);
       break;
     case 'reject':
       m = readReject(r);
@@ -481,7 +536,10 @@ export function describeMessage(m: Message): string {
     case 'block':
       return `block(height ${m.block.header.height})`;
     case 'getblocks':
-      return `getblocks(locator ${m.locator.length})`;
+    case 'getheaders':
+      return `${m.type}(locator ${m.locator.length})`;
+    case 'headers':
+      return `headers(${m.headers.length})`;
     case 'reject':
       return `reject(${printable(m.reason)}${m.hash ? ' ' + toHex(m.hash) : ''})`;
     case 'disconnect':

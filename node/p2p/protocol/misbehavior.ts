@@ -33,6 +33,16 @@ export const PENALTIES = {
   'getdata-flood': 10,
   /** A tx or block body we never asked for and already had: wasted bandwidth; honest peers answer getdata only. */
   'unrequested-duplicate': 10,
+  // ---- headers-first sync (issue #7) ----
+  /** A header that breaks a consensus rule (proof of work, bits, time, continuity): it cost nothing to forge. */
+  'bad-header': 100,
+  /** Unsolicited headers, or a block, on a branch lighter than our tip (beyond the margin): junk we never asked for. */
+  'low-work-headers': 10,
+  'low-work-branch': 10,
+  /** Every 10th header or block that does not connect to anything we know (Core: 20 per 10 such messages). */
+  'unconnecting-headers': 20,
+  /** Header items beyond the per-peer budget. */
+  'headers-flood': 10,
 } as const;
 
 export type PenaltyReason = keyof typeof PENALTIES;

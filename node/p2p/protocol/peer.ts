@@ -22,7 +22,8 @@ import { PEER_RATE_LIMITS, RateFamily, chargeBudget } from './budget.js';
 import { BoundedSet } from './bounded-set.js';
 import { parseIp } from '../net-address.js';
 import { PROTOCOL_VERSION, checkHello, isObservedAcceptable, signHelloProof, verifyHelloProof } from './handshake.js';
-import { HelloMessage, MAX_REASON_BYTES, Message, decodeMessage, encodeMessage, printable } from './messages.js';
+import { BlockHeader, HEADER_SIZE, decodeHeader } from '../../core/block.js';
+import { HelloMessage, MAX_REASON_BYTES, MESSAGE_TYPES, Message, decodeMessage, encodeMessage, peekMessageType, printable } from './messages.js';
 import { BAN_THRESHOLD, PENALTIES, transportPenalty } from './misbehavior.js';
 
 /**
@@ -30,8 +31,18 @@ import { BAN_THRESHOLD, PENALTIES, transportPenalty } from './misbehavior.js';
  * Forgetting one only means it may be announced to that peer again, which it ignores.
  */
 export const MAX_KNOWN_INVENTORY = 10_000;
-/** Bytes of received messages waiting in one peer's queue before it is cut off (Core's -maxreceivebuffer). */
+/**
+ * Bytes of received messages waiting in one peer's queue before it is cut off (Core's -maxreceivebuffer).
+ * This is the memory the queue really holds: bulky bodies (tx, block) wait as their raw frames and are
+ * decoded only when their turn comes (a decoded tx is ~7x its 146 wire bytes); the rest is small.
+ */
 export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/**
+ * What one queued item costs beyond its frame bytes (the frame's own object, the queue's promise and
+ * closure): measured at several hundred bytes, counted as 1 KiB, so a flood of 146-byte txs is bounded
+ * by what it really holds, not by its wire size (issue #7: 276 MB RSS from one peer before).
+ */
+export const QUEUED_ITEM_OVERHEAD = 1024;
 
 export type PeerState = 'handshaking' | 'established' | 'closed';
 
@@ -55,6 +66,8 @@ export interface MessageSink {
   immediate(peer: Peer, msg: Message): void;
   /** Everything else, one at a time per peer. A throw drops the peer (logged), never the node. */
   queued(peer: Peer, msg: Message): Promise<void>;
+  /** A block's header, before its body is decoded: false = refused (handled), skip the body. */
+  screenBlockHeader?(peer: Peer, header: BlockHeader): boolean;
 }
 
 export interface PeerOptions {
@@ -272,6 +285,13 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private handleFrame(frame: Uint8Array): void {
     if (!this.conn.isOpen) return;
+    const peeked = peekMessageType(frame);
+    if (this.state === 'established' && (peeked === 'tx' || peeked === 'block')) {
+      // Bodies have no budget to charge on arrival: they wait undecoded (see DEFAULT_MAX_QUEUED_BYTES), as
+      // a copy, since the transport's frame may be a view into a much larger socket read buffer.
+      this.enqueue(frame.byteLength === frame.buffer.byteLength ? frame : frame.slice(), frame.length);
+      return;
+    }
     let msg: Message;
     try {
       msg = decodeMessage(frame);
@@ -291,8 +311,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     else this.enqueue(msg, frame.length);
   }
 
-  private enqueue(msg: Message, size: number): void {
+  private enqueue(item: Message | Uint8Array, size: number): void {
     const max = this.o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    size += QUEUED_ITEM_OVERHEAD;
     if (this.queuedBytes + size > max) {
       // We are slower than the peer is sending: not its fault (no penalty), but memory must stay bounded.
       this.log.warn({ queuedBytes: this.queuedBytes }, 'receive queue full');
@@ -302,13 +323,32 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.queuedBytes += size;
     this.queue = this.queue.then(async () => {
       try {
-        if (this.conn.isOpen) await this.o.sink.queued(this, msg);
+        // Yield to the event loop between messages: a flood that is refused without any I/O would
+        // otherwise be processed in one run of microtasks and starve RPC and the other peers.
+        await yieldToEventLoop();
+        if (!this.conn.isOpen) return;
+        const msg = item instanceof Uint8Array ? this.decodeQueued(item) : item;
+        if (msg) await this.o.sink.queued(this, msg);
       } catch (e) {
-        this.onHandlerError(e, msg);
+        this.onHandlerError(e, item instanceof Uint8Array ? undefined : item);
       } finally {
         this.queuedBytes -= size;
       }
     });
+  }
+
+  /** A body frame decoded at its turn; a malformed one costs what it would have cost on arrival. */
+  private decodeQueued(frame: Uint8Array): Message | undefined {
+    try {
+      // A block is judged by its header first: junk is refused without decoding thousands of txs.
+      if (frame[0] === MESSAGE_TYPES.block && this.o.sink.screenBlockHeader && frame.length >= 1 + HEADER_SIZE) {
+        if (!this.o.sink.screenBlockHeader(this, decodeHeader(frame.subarray(1, 1 + HEADER_SIZE)))) return undefined;
+      }
+      return decodeMessage(frame);
+    } catch (e) {
+      this.misbehave('malformed-message', PENALTIES['malformed-message'], isNodeError(e) ? e.message : String(e));
+      return undefined;
+    }
   }
 
   private onHandlerError(e: unknown, msg?: Message): void {
@@ -396,6 +436,10 @@ export class Peer extends EventEmitter<PeerEvents> {
       : (this.peerReason ?? (printable(info.reason) || 'closed-by-peer'));
     this.emit('close', { reason, code: info.code, byUs: info.byUs });
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 function bytesToU64(b: Uint8Array): bigint {

@@ -48,8 +48,8 @@ export interface RelayOptions {
   clock: () => number;
   log: Log;
   fetchTimeoutMs?: number;
-  /** A block request was given up (notfound, timeout, peer gone) without a body: sync must not wait for it. */
-  onBlockAbandoned?: (hashHex: string) => void;
+  /** A block request was given up (notfound, timeout, peer gone) without a body: sync asks someone else. */
+  onBlockAbandoned?: (hashHex: string, peer: Peer | undefined, why: string) => void;
 }
 
 interface Request {
@@ -188,6 +188,33 @@ export class Relay {
     this.pumpBlocks(peer);
   }
 
+  /** Block requests outstanding at `peer`. */
+  blocksInFlight(peer: Peer): number {
+    return this.perPeer.get(peer)?.blocksInFlight ?? 0;
+  }
+
+  /** Whether we asked `peer` for this hash (also after a timeout). */
+  wasRequested(peer: Peer, hex: string): boolean {
+    return this.perPeer.get(peer)?.asked.has(hex) ?? false;
+  }
+
+  /** A request for this block is outstanding or its body is being validated. */
+  isBlockInFlight(hex: string): boolean {
+    return this.requests.block.has(hex);
+  }
+
+  /** Requests these blocks from `peer` now (sync.ts decides who serves what; no queue, no alternates). */
+  requestBlocks(peer: Peer, hashes: Uint8Array[]): void {
+    const items: InvItem[] = [];
+    for (const hash of hashes) {
+      const hex = toHex(hash);
+      if (this.requests.block.has(hex)) continue;
+      this.track('block', hex, hash, peer);
+      items.push({ kind: 'block', hash });
+    }
+    sendInv(peer, 'getdata', items);
+  }
+
   /** Requests queued blocks from `peer` up to its in-flight limit. */
   pumpBlocks(peer: Peer): void {
     const f = this.perPeer.get(peer);
@@ -296,7 +323,7 @@ export class Relay {
     if (!next) {
       this.requests[req.kind].delete(req.hex);
       this.o.log.debug({ kind: req.kind, hash: req.hex, why }, 'fetch abandoned: nobody else announced it');
-      if (req.kind === 'block') this.o.onBlockAbandoned?.(req.hex);
+      if (req.kind === 'block') this.o.onBlockAbandoned?.(req.hex, from, why);
       return;
     }
     this.o.log.debug({ kind: req.kind, hash: req.hex, why, from: from?.label, to: next.label }, 'fetch retried from another peer');

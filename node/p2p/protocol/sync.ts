@@ -1,82 +1,90 @@
 /**
- * Block synchronisation in the manner of Bitcoin Core before headers-first (getblocks / inv), with one
- * sync peer at a time so blocks arrive in height order:
- *   - a peer that claims more work than our tip (hello.bestWork, or blocks it sent) becomes the sync
- *     peer; we send it `getblocks(our locator)`;
- *   - it answers with an `inv` of up to 500 main-chain hashes after the fork point; relay.ts fetches
- *     the bodies (bounded in flight) and the chain validates them as they come;
- *   - when the whole batch is processed: a full batch (500) means there is more, so we ask again with
- *     a locator starting at the batch's last hash (which works even while that branch is still lighter
- *     than ours and our tip has not moved); a shorter batch ends the round unless our tip advanced and
- *     the peer still claims more work;
- *   - an orphan (a block whose parent we lack) from a peer starts a round with that peer (taking over a
- *     round that has made no progress for 2 s);
- *   - a getblocks unanswered for 5 s, or a batch making no progress for 15 s, ends the round.
- * Sync never holds back relay: blocks are announced as they connect, whatever a peer claims.
- * A peer whose round ended without bringing us up to its claimed work is not picked again until our tip
- * changes, and one that left a getblocks unanswered is never picked again on that connection, so a peer
- * lying about its work cannot keep us asking. Forks need nothing special: the chain follows the most
- * work and reorganises by itself.
+ * Headers-first synchronisation, the design Bitcoin Core has used since 0.10 (docs/protocol.md "Sync"):
+ *   - every peer is asked `getheaders(locator of our best header)` once established, and again whenever
+ *     it announces a block whose header we lack or sends a block whose parent we do not know; a full
+ *     answer (MAX_HEADERS) is followed by the next getheaders from its last header;
+ *   - the chain admits headers only if they connect, carry proof of work at the expected target and
+ *     pass the time rules, and keeps a header chain only if it is not lighter than our tip (chain.ts);
+ *   - bodies are downloaded only towards the best header, and only when it has more work than our tip
+ *     (and at least the chain definition's minimumChainWork): the missing blocks in a moving window of
+ *     DOWNLOAD_WINDOW heights above the fork point, at most BLOCKS_IN_FLIGHT_PER_PEER from each peer
+ *     whose headers show it has them, so several peers serve in parallel. Bodies that arrive out of
+ *     order wait in the chain's pending pool;
+ *   - a request not answered in time (relay.ts's fetch timeout) costs the peer a stall strike and the
+ *     block goes to another peer; MAX_STALLS strikes disconnect it.
+ * A peer leaves the round (is not asked for headers again on this connection, except when it announces a
+ * block we do not know) when solicited answers bring no progress twice (a full batch of nothing new, or
+ * nothing new while it claims more work than it shows), or are too light to keep; a peer that leaves a getheaders unanswered while
+ * claiming more work than we know is disconnected. Nothing a peer claims (hello.bestWork) holds back
+ * anything: the only thing that moves us is headers with real proof of work.
  *
- * Imports chain (read-only queries) and protocol modules; never the peer manager.
+ * Imports chain (queries and header admission), relay (to fetch) and protocol modules; never the peer manager.
  */
 import { Chain, TipChange } from '../../chain/chain.js';
-import { toHex } from '../../core/bytes.js';
+import { IndexNode } from '../../chain/block-index.js';
+import { BlockStatus } from '../../storage/ledger-encoding.js';
 import { Log } from '../../log.js';
-import { MAX_GETBLOCKS_REPLY, MAX_LOCATOR, MessageOf } from './messages.js';
+import { MAX_GETBLOCKS_REPLY, MAX_HEADERS, MessageOf } from './messages.js';
+import { PENALTIES } from './misbehavior.js';
 import { Peer } from './peer.js';
-import { sendInv } from './relay.js';
+import { Relay, sendInv } from './relay.js';
 
-/** A sync peer whose batch makes no progress (no block processed) for this long is given up. */
-export const DEFAULT_SYNC_STALL_MS = 15_000;
-/** A getblocks not answered within this time ends the round (an honest answer is immediate). */
-export const DEFAULT_GETBLOCKS_TIMEOUT_MS = 5_000;
-/** An orphan from another peer takes over a round that has made no progress for this long. */
-export const ORPHAN_TAKEOVER_MS = 2_000;
-/** How often stalls are checked. */
+/** Heights above the fork point (with our tip) whose bodies may be requested at once. */
+export const DOWNLOAD_WINDOW = 1024;
+/** Block requests outstanding per peer. */
+export const BLOCKS_IN_FLIGHT_PER_PEER = 16;
+/** A getheaders not answered within this time: the peer is given up (disconnected if it claims more work). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 5_000;
+/** Block requests a peer may leave unanswered (timed out) before it is disconnected. */
+export const MAX_STALLS = 2;
+/** Solicited answers that bring no new header before a peer leaves the round. */
+const MAX_USELESS_ANSWERS = 2;
+/** Every this many non-connecting headers/blocks cost 'unconnecting-headers' (Core: MAX_NUM_UNCONNECTING_HEADERS_MSGS). */
+const UNCONNECTING_PER_PENALTY = 10;
 const CHECK_INTERVAL_MS = 1_000;
-/** At most one progress line per this interval. */
 const PROGRESS_LOG_MS = 5_000;
 
 export interface SyncOptions {
   chain: Chain;
+  relay: Relay;
   peers: () => Iterable<Peer>;
   clock: () => number;
   log: Log;
-  stallMs?: number;
-  getblocksTimeoutMs?: number;
+  headersTimeoutMs?: number;
 }
 
-interface Round {
-  peer: Peer;
-  /** A getblocks is outstanding. */
-  awaiting: boolean;
-  /** Hashes of the current batch not yet processed. */
-  batch: Set<string>;
-  full: boolean;
-  lastHash: Uint8Array | undefined;
-  /** Our tip's work when the last getblocks was sent: progress check for a short batch. */
-  workAtRequest: bigint;
-  /** Blocks of the current batch the chain stored (on any branch): a batch that stores none ends the round. */
-  stored: number;
-  lastProgress: number;
+interface PeerSync {
+  /** The most-work header this peer has shown us it has (sent, announced, or served). */
+  best: IndexNode | undefined;
+  /** When our outstanding getheaders was sent. */
+  askedAt: number | undefined;
+  useless: number;
+  unconnecting: number;
+  stalls: number;
+  /** Left the round: never asked for headers again on this connection. */
+  out: boolean;
+}
+
+export interface SyncProgress {
+  height: number;
+  headerHeight: number;
+  blocksPerSec: number;
+  /** Seconds to reach the best header at the current rate; null when unknown or done. */
+  etaSec: number | null;
 }
 
 export class Sync {
-  private round: Round | undefined;
-  /** Peer -> our tip work when its last round ended short of its claim: not picked again at that work. */
-  private readonly exhausted = new WeakMap<Peer, bigint>();
-  /** Peers that left a getblocks unanswered (an honest peer always answers, if only with an empty inv). */
-  private readonly unresponsive = new WeakSet<Peer>();
-  private readonly stallMs: number;
-  private readonly getblocksTimeoutMs: number;
-  private progress = { at: 0, height: 0 };
+  private readonly state = new Map<Peer, PeerSync>();
+  private readonly headersTimeoutMs: number;
   private timer: NodeJS.Timeout | undefined;
+  /** The best header's chain by height, rebuilt only when the best header changes branch. */
+  private path: IndexNode[] = [];
+  private rate = { at: 0, height: 0, perSec: 0 };
+  private lastLog = 0;
 
   constructor(private readonly o: SyncOptions) {
-    this.stallMs = o.stallMs ?? DEFAULT_SYNC_STALL_MS;
-    this.getblocksTimeoutMs = o.getblocksTimeoutMs ?? DEFAULT_GETBLOCKS_TIMEOUT_MS;
-    this.progress = { at: o.clock(), height: o.chain.height };
+    this.headersTimeoutMs = o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.rate = { at: o.clock(), height: o.chain.height, perSec: 0 };
   }
 
   start(): void {
@@ -89,160 +97,231 @@ export class Sync {
     this.timer = undefined;
   }
 
-  /** True while a peer claims more work than ours and we are downloading from it. */
+  /** True while a header chain with more work than our tip is known, or a peer we asked may bring one. */
   syncing(): boolean {
-    return this.round !== undefined && this.round.peer.bestWork > this.o.chain.tip.work;
+    const tip = this.o.chain.tip;
+    if (this.o.chain.bestHeader.work > tip.work) return true;
+    for (const [p, s] of this.state) if (s.askedAt !== undefined && p.bestWork > tip.work) return true;
+    return false;
   }
 
-  get syncPeer(): Peer | undefined {
-    return this.round?.peer;
+  progress(): SyncProgress {
+    const height = this.o.chain.height;
+    const headerHeight = Math.max(height, this.o.chain.bestHeader.height);
+    const left = headerHeight - height;
+    const perSec = Math.round(this.rate.perSec * 10) / 10;
+    return { height, headerHeight, blocksPerSec: perSec, etaSec: left > 0 && perSec > 0 ? Math.ceil(left / perSec) : left > 0 ? null : 0 };
   }
 
-  /** Starts a round with the peer claiming the most work, if any claims more than our tip. */
-  maybeStart(): void {
-    if (this.round) return;
-    const ours = this.o.chain.tip.work;
-    let best: Peer | undefined;
-    for (const p of this.o.peers()) {
-      if (p.bestWork <= ours || this.exhausted.get(p) === ours || this.unresponsive.has(p)) continue;
-      if (!best || p.bestWork > best.bestWork) best = p;
-    }
-    if (best) this.begin(best);
+  onPeerEstablished(peer: Peer): void {
+    this.state.set(peer, { best: undefined, askedAt: undefined, useless: 0, unconnecting: 0, stalls: 0, out: false });
+    this.askHeaders(peer);
   }
 
-  /**
-   * An orphan from `peer` proves it has blocks we lack: sync from it, unless a round is running and
-   * progressing. A round that has made no progress for ORPHAN_TAKEOVER_MS gives way, so a peer that
-   * claims work it never delivers cannot keep us from following the peers that do.
-   */
-  onOrphan(peer: Peer): void {
-    if (!peer.isEstablished) return;
-    const r = this.round;
-    if (r) {
-      if (r.peer === peer || this.o.clock() - r.lastProgress < ORPHAN_TAKEOVER_MS) return;
-      this.end(`superseded by ${peer.label}, which sent an orphan`);
-    }
-    this.begin(peer);
+  onPeerClosed(peer: Peer): void {
+    this.state.delete(peer);
+    this.pump();
   }
 
-  /** Answers a getblocks: the hashes after the fork point on our main chain, at most 500. */
+  // ---- serving ----
+
+  /** Answers a getheaders: our main chain's headers after the locator's fork point, at most MAX_HEADERS. */
+  handleGetHeaders(peer: Peer, msg: MessageOf<'getheaders'>): void {
+    peer.send({ type: 'headers', headers: this.o.chain.mainHeadersAfter(msg.locator, MAX_HEADERS, msg.stopHash ?? undefined) });
+  }
+
+  /** Answers a (protocol v1) getblocks: the main-chain hashes after the fork point, at most 500. */
   handleGetBlocks(peer: Peer, msg: MessageOf<'getblocks'>): void {
     const hashes = this.o.chain.mainHashesAfter(msg.locator, MAX_GETBLOCKS_REPLY, msg.stopHash ?? undefined);
-    // An empty inv is the "you are up to date" answer, so it is sent too.
     if (hashes.length === 0) peer.send({ type: 'inv', items: [] });
     else sendInv(peer, 'inv', hashes.map((hash) => ({ kind: 'block' as const, hash })));
   }
 
-  /**
-   * Block hashes in an inv from `peer`. While a getblocks to it is outstanding, the first inv with block
-   * items (or an empty inv) is its answer. Returns nothing: relay.ts fetches the bodies either way.
-   */
-  onBlockInv(peer: Peer, hashes: Uint8Array[], isEmptyInv: boolean): void {
-    const r = this.round;
-    if (!r || r.peer !== peer || !r.awaiting || (hashes.length === 0 && !isEmptyInv)) return;
-    r.awaiting = false;
-    r.lastProgress = this.o.clock();
-    r.full = hashes.length >= MAX_GETBLOCKS_REPLY;
-    r.lastHash = hashes[hashes.length - 1];
-    r.batch = new Set(hashes.filter((h) => !this.o.chain.hasBlock(h)).map(toHex));
-    r.stored = hashes.length - r.batch.size;
-    if (hashes.length === 0) return this.finish('peer has nothing after our locator');
-    if (r.batch.size === 0) this.next();
-  }
+  // ---- requesting ----
 
-  /** A block of the batch was processed (`stored`: the chain accepted it on some branch), or abandoned. */
-  onBlockDone(hashHex: string, stored: boolean): void {
-    const r = this.round;
-    if (!r || !r.batch.delete(hashHex)) return;
-    if (stored) r.stored++;
-    r.lastProgress = this.o.clock();
-    if (r.batch.size === 0 && !r.awaiting) this.next();
-  }
-
-  onPeerClosed(peer: Peer): void {
-    if (this.round?.peer !== peer) return;
-    this.round = undefined;
-    this.maybeStart();
-  }
-
-  /** Periodic: gives up a round whose peer does not answer or deliver, starts one if a peer is ahead. */
-  tick(): void {
-    const r = this.round;
-    const idle = r ? this.o.clock() - r.lastProgress : 0;
-    if (r && r.awaiting && idle > this.getblocksTimeoutMs) {
-      this.unresponsive.add(r.peer);
-      this.finish('getblocks not answered');
+  /** A `headers` message from `peer`. */
+  handleHeaders(peer: Peer, msg: MessageOf<'headers'>): void {
+    const s = this.stateOf(peer);
+    if (!s) return;
+    const solicited = s.askedAt !== undefined;
+    s.askedAt = undefined;
+    if (msg.headers.length === 0) {
+      // "Nothing after your locator": fine, unless it claimed more work than it can show.
+      if (solicited && peer.bestWork > this.o.chain.bestHeader.work) this.leaveRound(peer, s, 'claims more work than its headers show');
+      return;
     }
-    else if (r && idle > this.stallMs) this.finish(`stalled with ${r.batch.size} blocks outstanding`);
-    else this.maybeStart();
+    const r = this.o.chain.acceptHeaders(msg.headers);
+    if (!r.ok) {
+      if (r.class === 'missing-parent') this.unconnecting(peer, s);
+      else if (r.class === 'consensus') peer.misbehave(r.reason, PENALTIES['bad-header'], `headers(${msg.headers.length})`);
+      else if (r.reason === 'low-work-headers') {
+        if (solicited) this.leaveRound(peer, s, 'its header chain is too light');
+        else peer.misbehave('low-work-headers', PENALTIES['low-work-headers'], r.detail);
+      }
+      return;
+    }
+    s.unconnecting = 0;
+    this.noteHas(peer, s, r.value.last);
+    // No progress: a full batch of nothing new, or nothing new from a peer that claims more than it shows.
+    // (An honest peer often answers with headers another peer already brought: that is not counted.)
+    const noProgress = r.value.added === 0 && (msg.headers.length === MAX_HEADERS || peer.bestWork > this.o.chain.bestHeader.work);
+    if (solicited && noProgress && ++s.useless >= MAX_USELESS_ANSWERS) this.leaveRound(peer, s, 'answers bring no new headers');
+    else if (r.value.added > 0) s.useless = 0;
+    // A full answer means there is more after its last header.
+    if (msg.headers.length === MAX_HEADERS && !s.out) this.askHeaders(peer, r.value.last);
+    this.pump();
   }
 
-  /** Logs progress at most every few seconds while syncing. */
+  /** Block hashes announced by `peer` (inv). Unknown ones are learnt through getheaders, never fetched blind. */
+  onBlockInv(peer: Peer, hashes: Uint8Array[]): void {
+    const s = this.stateOf(peer);
+    if (!s || hashes.length === 0) return;
+    let unknown = false;
+    for (const h of hashes) {
+      const node = this.o.chain.getNode(h);
+      if (node) this.noteHas(peer, s, node);
+      else unknown = true;
+    }
+    if (unknown) this.askHeaders(peer, undefined, true);
+    this.pump();
+  }
+
+  /** A block from `peer` whose parent header we do not know: ask it for headers (never store the block). */
+  onUnknownParent(peer: Peer): void {
+    const s = this.stateOf(peer);
+    if (!s) return;
+    this.unconnecting(peer, s);
+  }
+
+  /** A body was processed (stored or not): the window moves, slots free up. */
+  onBlockDone(_hashHex: string, _stored: boolean, from?: Peer, node?: IndexNode): void {
+    const s = from && this.stateOf(from);
+    if (s && node) this.noteHas(from!, s, node);
+    this.pump();
+  }
+
+  /** A block request was given up: a timeout is the asked peer's stall. */
+  onBlockAbandoned(hashHex: string, peer: Peer | undefined, why: string): void {
+    const s = peer && this.state.get(peer);
+    if (s && why === 'timeout' && ++s.stalls >= MAX_STALLS) {
+      this.o.log.info({ peer: peer!.label, block: hashHex }, 'block download stalled; dropping the peer');
+      peer!.disconnect('block-download-stalled');
+    }
+    this.pump();
+  }
+
+  /** Periodic: headers timeouts, and a pump in case anything was missed. */
+  tick(): void {
+    const now = this.o.clock();
+    for (const [p, s] of this.state) {
+      if (s.askedAt === undefined || now - s.askedAt <= this.headersTimeoutMs) continue;
+      s.askedAt = undefined;
+      if (p.bestWork > this.o.chain.bestHeader.work) {
+        this.o.log.info({ peer: p.label }, 'getheaders not answered; dropping the peer');
+        p.disconnect('headers-timeout');
+      } else this.leaveRound(p, s, 'getheaders not answered');
+    }
+    this.pump();
+  }
+
   onTip(change: TipChange): void {
     const now = this.o.clock();
-    const r = this.round;
-    if (!r || now - this.progress.at < PROGRESS_LOG_MS) return;
-    const secs = (now - this.progress.at) / 1000;
-    const rate = (change.tip.height - this.progress.height) / secs;
-    this.o.log.info(
-      { height: change.tip.height, peerHeight: Math.max(r.peer.bestHeight, change.tip.height), blocksPerSec: Math.round(rate * 10) / 10, peer: r.peer.label },
-      'syncing',
-    );
-    this.progress = { at: now, height: change.tip.height };
+    const secs = (now - this.rate.at) / 1000;
+    if (secs >= 1) {
+      const perSec = (change.tip.height - this.rate.height) / secs;
+      this.rate = { at: now, height: change.tip.height, perSec: perSec > 0 ? perSec : 0 };
+    }
+    if (now - this.lastLog >= PROGRESS_LOG_MS && this.o.chain.bestHeader.height > change.tip.height) {
+      this.lastLog = now;
+      this.o.log.info({ ...this.progress() }, 'syncing');
+    }
+    this.pump();
   }
 
-  private begin(peer: Peer): void {
-    this.round = {
-      peer,
-      awaiting: false,
-      batch: new Set(),
-      full: false,
-      lastHash: undefined,
-      workAtRequest: this.o.chain.tip.work,
-      stored: 0,
-      lastProgress: this.o.clock(),
-    };
-    this.progress = { at: this.o.clock(), height: this.o.chain.height };
-    this.o.log.info({ peer: peer.label, ourHeight: this.o.chain.height, peerHeight: peer.bestHeight }, 'sync started');
-    this.request(this.o.chain.locator());
+  /**
+   * Requests missing bodies, as Core's FindNextBlocksToDownload: for each peer with free slots, towards
+   * the best header it has shown us, if that has more work than our tip: the lowest missing heights of
+   * the window above the fork point, skipping what is stored, pending, in flight or known invalid.
+   */
+  pump(): void {
+    const chain = this.o.chain;
+    const tip = chain.tip;
+    const best = chain.bestHeader;
+    if (best.work < chain.params.minimumChainWork) return;
+    if (best.work > tip.work) this.pathTo(best);
+    for (const [p, s] of this.state) {
+      const target = s.best;
+      if (!p.isEstablished || !target || target.work <= tip.work || target.status !== BlockStatus.Valid) continue;
+      let free = BLOCKS_IN_FLIGHT_PER_PEER - this.o.relay.blocksInFlight(p);
+      if (free <= 0) continue;
+      const path = this.path[target.height] === target ? this.path : this.walk(target, tip.height);
+      let fork = Math.min(tip.height, target.height);
+      while (fork > 0 && (!path[fork] || !chain.isOnMainChain(path[fork]!.hash))) fork--;
+      const hashes: Uint8Array[] = [];
+      const end = Math.min(target.height, fork + DOWNLOAD_WINDOW);
+      for (let h = fork + 1; h <= end && free > 0; h++) {
+        const node = path[h];
+        if (!node || node.hasData || node.status !== BlockStatus.Valid || chain.hasBlockHex(node.hex)) continue;
+        if (this.o.relay.isBlockInFlight(node.hex) || this.o.relay.rejected.has(node.hex)) continue;
+        hashes.push(node.hash);
+        free--;
+      }
+      if (hashes.length > 0) this.o.relay.requestBlocks(p, hashes);
+    }
   }
 
-  private request(locator: Uint8Array[]): void {
-    const r = this.round!;
-    r.awaiting = true;
-    r.workAtRequest = this.o.chain.tip.work;
-    r.lastProgress = this.o.clock();
-    r.peer.send({ type: 'getblocks', locator, stopHash: null });
+  /** Ancestors of `target` by height down to just below `floor` (a branch other than the best header's). */
+  private walk(target: IndexNode, floor: number): IndexNode[] {
+    const out: IndexNode[] = [];
+    for (let n: IndexNode | undefined = target; n; n = n.parent) {
+      out[n.height] = n;
+      if (n.height < floor && this.o.chain.isOnMainChain(n.hash)) break;
+    }
+    return out;
   }
 
-  /** The batch is done: ask for more, or end the round. */
-  private next(): void {
-    const r = this.round!;
-    const tip = this.o.chain.tip;
-    // A full batch of which nothing could be stored (notfound, invalid) is not worth continuing.
-    if (r.full && r.lastHash && r.stored > 0) return this.request(continueLocator(r.lastHash, this.o.chain.locator()));
-    if (r.peer.bestWork > tip.work && tip.work > r.workAtRequest) return this.request(this.o.chain.locator());
-    this.finish(r.peer.bestWork > tip.work ? 'peer claims more work than it delivered' : 'caught up');
+  // ---- helpers ----
+
+  private stateOf(peer: Peer): PeerSync | undefined {
+    return peer.isEstablished ? this.state.get(peer) : undefined;
   }
 
-  /** Ends the round and starts the next one if another peer is ahead. */
-  private finish(why: string): void {
-    this.end(why);
-    this.maybeStart();
+  /**
+   * Sends getheaders unless one is outstanding (a continuation `from` a full answer always goes). A peer
+   * out of the round is still asked when it announces a block we do not know (`announced`): leaving the
+   * round ends the catch-up it claimed, not the following of new blocks.
+   */
+  private askHeaders(peer: Peer, from?: IndexNode, announced = false): void {
+    const s = this.state.get(peer);
+    if (!s || (s.out && !announced) || (s.askedAt !== undefined && !from)) return;
+    s.askedAt = this.o.clock();
+    peer.send({ type: 'getheaders', locator: this.o.chain.locatorFrom(from ?? this.o.chain.bestHeader), stopHash: null });
   }
 
-  private end(why: string): void {
-    const r = this.round!;
-    const tip = this.o.chain.tip;
-    this.round = undefined;
-    if (r.peer.bestWork > tip.work) this.exhausted.set(r.peer, tip.work);
-    this.o.log.info({ peer: r.peer.label, height: tip.height, why }, 'sync round ended');
+  private unconnecting(peer: Peer, s: PeerSync): void {
+    if (++s.unconnecting % UNCONNECTING_PER_PENALTY === 0) peer.misbehave('unconnecting-headers', PENALTIES['unconnecting-headers'], `${s.unconnecting} so far`);
+    this.askHeaders(peer, undefined, true);
   }
-}
 
-/** [last hash of the previous batch, ...our locator], trimmed to MAX_LOCATOR keeping genesis last. */
-export function continueLocator(lastHash: Uint8Array, ours: Uint8Array[]): Uint8Array[] {
-  const out = [lastHash, ...ours];
-  if (out.length > MAX_LOCATOR) out.splice(MAX_LOCATOR - 1, out.length - MAX_LOCATOR);
-  return out;
+  private leaveRound(peer: Peer, s: PeerSync, why: string): void {
+    if (s.out) return;
+    s.out = true;
+    this.o.log.info({ peer: peer.label, why }, 'peer left the sync round');
+  }
+
+  private noteHas(peer: Peer, s: PeerSync, node: IndexNode): void {
+    if (!s.best || node.work > s.best.work) s.best = node;
+    peer.noteBest(node.height, node.work);
+  }
+
+  /** path[h] = the best header's ancestor at height h. Extended in place when the best header grew on the same branch. */
+  private pathTo(best: IndexNode): IndexNode[] {
+    const p = this.path;
+    if (p[best.height] === best && p.length === best.height + 1) return p;
+    const out: IndexNode[] = p.length > best.height ? p.slice(0, best.height + 1) : p.slice();
+    out.length = best.height + 1;
+    for (let n: IndexNode | undefined = best; n && out[n.height] !== n; n = n.parent) out[n.height] = n;
+    this.path = out;
+    return out;
+  }
 }

@@ -6,12 +6,14 @@
  *   - a consensus failure costs the sender penaltyFor(verdict) and the hash goes to the rejected cache,
  *     except body-mismatch reasons (the honest body for that header may still come, CVE-2012-2459) and
  *     state-dependent tx reasons (an honest peer can race a block);
- *   - a block whose parent we lack starts a sync round with its sender;
+ *   - a block whose parent header we do not know is not stored: we ask its sender for headers;
+ *   - a block on a branch too light to keep costs its (unrequested) sender 'low-work-branch';
  *   - policy failures and duplicates never cost anything, but an unrequested body we already had does;
  *   - a tx ahead of its sender's next nonce waits in the mempool's waitlist until the gap fills.
  * Unrequested bodies are processed like requested ones (as Core does for blocks).
  */
-import { Block, blockHash } from '../../../core/block.js';
+import { Block, BlockHeader, blockHash } from '../../../core/block.js';
+import { Rejection } from '../../../core/verdict.js';
 import { toHex } from '../../../core/bytes.js';
 import { BODY_MISMATCH_REASONS } from '../../../core/check-block.js';
 import { Tx, txId } from '../../../core/tx.js';
@@ -74,6 +76,21 @@ async function admitRelayedTx(ctx: ProtocolContext, peer: Peer, tx: Tx, hex: str
   peer.misbehave(v.reason, penalty, `tx ${hex}`);
 }
 
+/**
+ * A block's header, judged before its body is decoded (Chain.screenHeader): a refusal is handled here
+ * exactly as handleBlock would handle the same verdict, and the body is never decoded.
+ */
+export function screenBlockHeader(ctx: ProtocolContext, peer: Peer, header: BlockHeader): boolean {
+  const v = ctx.chain.screenHeader(header);
+  if (v.ok) return true;
+  const hash = blockHash(header);
+  const hex = toHex(hash);
+  ctx.stats.blockBodiesReceived++;
+  if (ctx.relay.isBlockInFlight(hex)) return true; // a request of ours: let the full path release it
+  refused(ctx, peer, hex, header.height, v, ctx.relay.wasRequested(peer, hex));
+  return false;
+}
+
 export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block): Promise<void> {
   const hash = blockHash(block.header);
   const hex = toHex(hash);
@@ -86,30 +103,46 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     ctx.sync.onBlockDone(hex, true);
     return;
   }
+  if (ctx.relay.rejected.has(hex)) {
+    ctx.relay.complete('block', hex);
+    peer.misbehave('known-invalid', 100, `block ${hex}`);
+    return;
+  }
   let r;
   try {
     r = await ctx.chain.acceptBlock(block);
   } finally {
     ctx.relay.complete('block', hex);
   }
-  ctx.sync.onBlockDone(hex, r.ok);
   if (r.ok) {
     peer.noteUseful('block');
-    const node = ctx.chain.getNode(hash);
-    if (node) peer.noteBest(node.height, node.work);
+    ctx.sync.onBlockDone(hex, true, peer, ctx.chain.getNode(hash));
   } else if (r.class === 'duplicate') {
+    ctx.sync.onBlockDone(hex, false);
     duplicate(ctx, peer, 'block', true);
-  } else if (r.class === 'missing-parent') {
-    // The sender has a chain we do not know: ask it for the hashes after our fork point.
-    ctx.sync.onOrphan(peer);
+  } else {
+    refused(ctx, peer, hex, block.header.height, r, claim.requested);
+  }
+}
+
+/** What a refused block costs its sender, and what we do next. */
+function refused(ctx: ProtocolContext, peer: Peer, hex: string, height: number, r: Rejection, requested: boolean): void {
+  if (r.class === 'missing-parent') {
+    // The sender has a chain we do not know: learn it through headers; the block itself is not kept.
+    ctx.sync.onUnknownParent(peer);
+  } else if (r.reason === 'low-work-branch') {
+    ctx.log.debug({ peer: peer.label, block: hex, height }, 'block on a low-work branch not stored');
+    if (!requested) peer.misbehave('low-work-branch', PENALTIES['low-work-branch'], `block ${hex}`);
+    ctx.sync.onBlockDone(hex, false);
   } else if (r.class === 'consensus') {
+    ctx.sync.onBlockDone(hex, false);
     if (!BODY_MISMATCH_REASONS.has(r.reason)) ctx.relay.rejected.add(hex);
-    ctx.log.info({ peer: peer.label, block: hex, height: block.header.height, reason: r.reason }, 'invalid block from peer');
+    ctx.log.info({ peer: peer.label, block: hex, height, reason: r.reason }, 'invalid block from peer');
     peer.misbehave(r.reason, blockPenalty(r), `block ${hex}`);
   } else {
+    ctx.sync.onBlockDone(hex, false);
     ctx.log.debug({ peer: peer.label, block: hex, reason: r.reason, class: r.class }, 'block not accepted');
   }
-  ctx.relay.pumpBlocks(peer);
 }
 
 function duplicate(ctx: ProtocolContext, peer: Peer, kind: 'tx' | 'block', requested: boolean): void {

@@ -30,8 +30,8 @@ export function handleInv(ctx: ProtocolContext, peer: Peer, msg: MessageOf<'inv'
       if (node) peer.noteBest(node.height, node.work);
     } else txs.push(it.hash);
   }
-  ctx.sync.onBlockInv(peer, blocks, msg.items.length === 0);
-  if (blocks.length > 0) ctx.relay.queueBlocks(peer, blocks);
+  // Blocks are learnt through their headers and fetched by sync.ts, never blind from an inv.
+  if (blocks.length > 0) ctx.sync.onBlockInv(peer, blocks);
   if (txs.length > 0) ctx.relay.requestTxs(peer, txs);
 }
 
