@@ -24,7 +24,7 @@ import { Block, blockHash } from '../node/core/block.js';
 import { toHex } from '../node/core/bytes.js';
 import { ChainParams } from '../node/core/params.js';
 import { Tx } from '../node/core/tx.js';
-import { loadOrCreateNodeKey } from '../node/p2p/node-key.js';
+import { loadOrCreateNodeKey } from '../node/p2p/peers/node-key.js';
 import { P2PNode } from '../node/p2p/p2p-node.js';
 import { createLogger } from '../node/logger.js';
 import { VerifyPool } from '../node/verify/verify-pool.js';

@@ -17,7 +17,7 @@ import { ChainParams } from './core/params.js';
 import { Log } from './log.js';
 import { Miner } from './miner/miner.js';
 import { assembleBlock } from './miner/template.js';
-import { loadOrCreateNodeKey, NodeKey } from './p2p/node-key.js';
+import { loadOrCreateNodeKey, NodeKey } from './p2p/peers/node-key.js';
 import { P2PNode } from './p2p/p2p-node.js';
 import { makeMethods } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';

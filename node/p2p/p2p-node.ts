@@ -19,9 +19,9 @@ import { Tx, txId } from '../core/tx.js';
 import { Log, silentLog } from '../log.js';
 import { packageVersion } from '../paths.js';
 import { peerDbPath } from '../storage/peer-store.js';
-import { AddrEntry, BanRecord } from './addr-book.js';
+import { AddrEntry, BanRecord } from './peers/addr-book.js';
 import { LinkFaults, LinkFaultSpec } from './link-faults.js';
-import { NodeKey } from './node-key.js';
+import { NodeKey } from './peers/node-key.js';
 import {
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_MAX_INBOUND,
@@ -29,9 +29,9 @@ import {
   DEFAULT_MAX_OUTBOUND,
   DEFAULT_REFRESH_INTERVAL_MS,
   PeerManager,
-} from './peer-manager.js';
-import { PeerTable } from './peer-table.js';
-import { selfAddressKeys, splitPeerKey } from './peer-url.js';
+} from './peers/peer-manager.js';
+import { PeerTable } from './peers/peer-table.js';
+import { selfAddressKeys, splitPeerKey } from './peers/peer-url.js';
 import { P2PStats, ProtocolContext, newStats } from './protocol/context.js';
 import { makeMessageSink } from './protocol/dispatch.js';
 import { AddrExchange } from './protocol/handlers/addr.js';

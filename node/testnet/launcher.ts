@@ -19,7 +19,7 @@ import { ChainParams } from '../core/params.js';
 import { DEFAULT_P2P_PORT, RPC_PORT_OFFSET } from '../config.js';
 import { packageRoot } from '../paths.js';
 import { isPortFree } from '../port-check.js';
-import { loadOrCreateNodeKey } from '../p2p/node-key.js';
+import { loadOrCreateNodeKey } from '../p2p/peers/node-key.js';
 import { rpcCall } from '../rpc/client.js';
 import { readCookie } from '../rpc/cookie.js';
 import { NetnsNetwork, netnsNodeLayout } from './netns.js';

@@ -9,7 +9,7 @@ import { signTx } from '../../node/core/tx.js';
 import { toHex } from '../../node/core/bytes.js';
 import { HelloMessage, Message } from '../../node/p2p/protocol/messages.js';
 import { PROTOCOL_VERSION, signHelloProof } from '../../node/p2p/protocol/handshake.js';
-import { parseIp } from '../../node/p2p/net-address.js';
+import { parseIp } from '../../node/p2p/peers/net-address.js';
 
 export const A = devAccount(0);
 export const B = devAccount(1);

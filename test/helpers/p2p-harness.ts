@@ -20,7 +20,7 @@ import { HelloMessage, Message, decodeMessage, encodeMessage } from '../../node/
 import { WebSocket } from 'ws';
 import { Log, silentLog } from '../../node/log.js';
 import { createLogger } from '../../node/logger.js';
-import { loadOrCreateNodeKey } from '../../node/p2p/node-key.js';
+import { loadOrCreateNodeKey } from '../../node/p2p/peers/node-key.js';
 import { P2PNode, P2PNodeOptions } from '../../node/p2p/p2p-node.js';
 import { makeBlock, testParams } from './chain-fixtures.js';
 import { waitFor } from './wait-for.js';

@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { toHex } from '../../node/core/bytes.js';
 import { isValidPrivateKey, publicKeyOf } from '../../node/core/keys.js';
 import { Socket } from 'node:net';
-import { parseIp } from '../../node/p2p/net-address.js';
+import { parseIp } from '../../node/p2p/peers/net-address.js';
 import { PROTOCOL_VERSION, signHelloProof, verifyHelloProof } from '../../node/p2p/protocol/handshake.js';
 import {
   HelloMessage,

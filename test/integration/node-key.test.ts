@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isNodeError } from '../../node/core/errors.js';
 import { publicKeyOf } from '../../node/core/keys.js';
 import { toHex } from '../../node/core/bytes.js';
-import { loadOrCreateNodeKey } from '../../node/p2p/node-key.js';
+import { loadOrCreateNodeKey } from '../../node/p2p/peers/node-key.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
 
 const tmp = await makeTmpDir('minichain-nodekey-');

@@ -15,7 +15,7 @@ import { silentLog } from '../../node/log.js';
 import { bundledGenesisPath } from '../../node/paths.js';
 import { rpcCall } from '../../node/rpc/client.js';
 import { RpcError } from '../../node/rpc/errors.js';
-import { MAX_DENIED_PEERS } from '../../node/p2p/peer-manager.js';
+import { MAX_DENIED_PEERS } from '../../node/p2p/peers/peer-manager.js';
 import { MAX_LINK_FAULT_RULES } from '../../node/p2p/link-faults.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';

@@ -23,8 +23,8 @@ import { Block, BlockHeader, blockHash, computeMerkleRoot } from '../../node/cor
 import { fromHex, toHex } from '../../node/core/bytes.js';
 import { Tx, txId, txIdHex } from '../../node/core/tx.js';
 import { Log } from '../../node/log.js';
-import { ADDR_BOOK_DEFAULTS } from '../../node/p2p/addr-book.js';
-import { loadOrCreateNodeKey } from '../../node/p2p/node-key.js';
+import { ADDR_BOOK_DEFAULTS } from '../../node/p2p/peers/addr-book.js';
+import { loadOrCreateNodeKey } from '../../node/p2p/peers/node-key.js';
 import { P2PNode } from '../../node/p2p/p2p-node.js';
 import { MAX_ADDR, MAX_INV, MAX_MESSAGE_BYTES, Message, WireAddr, encodeMessage } from '../../node/p2p/protocol/messages.js';
 import { VerifyPool } from '../../node/verify/verify-pool.js';

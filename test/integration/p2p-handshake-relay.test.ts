@@ -12,7 +12,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { decodeMessage, encodeMessage } from '../../node/p2p/protocol/messages.js';
-import { parseIp } from '../../node/p2p/net-address.js';
+import { parseIp } from '../../node/p2p/peers/net-address.js';
 import { TestNode, startTestNode, stopAll } from '../helpers/p2p-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 

@@ -11,7 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADDR_BOOK_DEFAULTS } from '../../node/p2p/addr-policy.js';
+import { ADDR_BOOK_DEFAULTS } from '../../node/p2p/peers/addr-policy.js';
 import { TestNode, startTestNode, stopAll } from '../helpers/p2p-harness.js';
 import { RawPeer } from '../helpers/raw-peer.js';
 import { waitFor } from '../helpers/wait-for.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { PeerStore, peerDbPath } from '../../node/storage/peer-store.js';
 import { type AddrEntry, banDbKey, encodeAddrEntry, peerDbKey } from '../../node/storage/peer-layout.js';
-import { PeerTable } from '../../node/p2p/peer-table.js';
+import { PeerTable } from '../../node/p2p/peers/peer-table.js';
 import { isNodeError } from '../../node/core/errors.js';
 import { makeTmpDir } from '../helpers/tmp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddrBook, type AddrBookOptions, type AddrEntry, backoffMs, isLoopbackHost, peerKey } from '../../node/p2p/addr-book.js';
+import { AddrBook, type AddrBookOptions, type AddrEntry, backoffMs, isLoopbackHost, peerKey } from '../../node/p2p/peers/addr-book.js';
 import { isNodeError } from '../../node/core/errors.js';
 import { seededRandom as seeded } from '../helpers/prng.js';
 

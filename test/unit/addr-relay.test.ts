@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromHex } from '../../node/core/bytes.js';
 import { silentLog } from '../../node/log.js';
-import { AddrBook } from '../../node/p2p/addr-book.js';
+import { AddrBook } from '../../node/p2p/peers/addr-book.js';
 import { AddrExchange } from '../../node/p2p/protocol/handlers/addr.js';
 import { Message } from '../../node/p2p/protocol/messages.js';
 import { Peer } from '../../node/p2p/protocol/peer.js';

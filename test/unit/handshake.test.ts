@@ -21,7 +21,7 @@ import {
   verifyHandshake,
   verifyHelloProof,
 } from '../../node/p2p/protocol/handshake.js';
-import { parseIp } from '../../node/p2p/net-address.js';
+import { parseIp } from '../../node/p2p/peers/net-address.js';
 import { A, B, CHAIN_ID, GENESIS, filled, helloA, helloB, sampleMessages } from '../helpers/p2p-fixtures.js';
 
 const C = devAccount(2);

@@ -10,11 +10,11 @@ import { loadGenesisSeeds, parseHostPort, parseSeeds, seedUrl, LOCAL_SEEDS } fro
 import { isNodeError } from '../../node/core/errors.js';
 import { parseGenesis } from '../../node/core/params.js';
 import { toHex } from '../../node/core/bytes.js';
-import { EvictionCandidate, selectEvictionCandidate } from '../../node/p2p/inbound-eviction.js';
-import { admitInbound } from '../../node/p2p/inbound-admission.js';
-import { MAX_OBSERVED_IPS, SelfAddress } from '../../node/p2p/self-address.js';
-import { parseIp } from '../../node/p2p/net-address.js';
-import { addressClass, canReach, canonicalIp, isDnsName, netgroup } from '../../node/p2p/net-address.js';
+import { EvictionCandidate, selectEvictionCandidate } from '../../node/p2p/peers/inbound-eviction.js';
+import { admitInbound } from '../../node/p2p/peers/inbound-admission.js';
+import { MAX_OBSERVED_IPS, SelfAddress } from '../../node/p2p/peers/self-address.js';
+import { parseIp } from '../../node/p2p/peers/net-address.js';
+import { addressClass, canReach, canonicalIp, isDnsName, netgroup } from '../../node/p2p/peers/net-address.js';
 import { repoRoot } from '../helpers/chain-fixtures.js';
 import { seededRandom } from '../helpers/prng.js';
 

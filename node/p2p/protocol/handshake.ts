@@ -14,7 +14,7 @@ import { NodeError } from '../../core/errors.js';
 import { HASH_LEN, sha256d } from '../../core/hash.js';
 import { PUBLIC_KEY_LEN, SIGNATURE_LEN, sign, verifyReference } from '../../core/keys.js';
 import { Verdict, ok, reject } from '../../core/verdict.js';
-import { addressClass, formatIp } from '../net-address.js';
+import { addressClass, formatIp } from '../peers/net-address.js';
 import { CHALLENGE_LEN, HelloMessage } from './messages.js';
 
 /** The version this implementation speaks; sent in hello. 2: session-bound handshake transcript (hello.observed). */

@@ -20,7 +20,7 @@ import { CloseCode, Connection, truncateUtf8 } from '../transport/connection.js'
 import { RateLimiter } from '../transport/rate-limit.js';
 import { PEER_RATE_LIMITS, RateFamily, chargeBudget } from './budget.js';
 import { BoundedSet } from './bounded-set.js';
-import { parseIp } from '../net-address.js';
+import { parseIp } from '../peers/net-address.js';
 import { PROTOCOL_VERSION, checkHello, isObservedAcceptable, signHelloProof, verifyHelloProof } from './handshake.js';
 import { BlockHeader, HEADER_SIZE, decodeHeader } from '../../core/block.js';
 import { HelloMessage, MAX_REASON_BYTES, MESSAGE_TYPES, Message, decodeMessage, encodeMessage, peekMessageType, printable } from './messages.js';

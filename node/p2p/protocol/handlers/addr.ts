@@ -14,8 +14,8 @@
  *   - only addresses the receiving peer could dial are sent to it (net-address.ts canReach: never a
  *     loopback address to a remote peer), and entries count against the sender's source netgroup too.
  */
-import { AddrBook } from '../../addr-book.js';
-import { type AddressClass, addressClass, canReach, netgroup } from '../../net-address.js';
+import { AddrBook } from '../../peers/addr-book.js';
+import { type AddressClass, addressClass, canReach, netgroup } from '../../peers/net-address.js';
 import { fromHex, toHex } from '../../../core/bytes.js';
 import { Log } from '../../../log.js';
 import { MAX_ADDR, MessageOf, WireAddr } from '../messages.js';

@@ -4,10 +4,10 @@
  * timer, so a gossip flood of thousands of addresses becomes one batch per interval, not thousands of writes.
  * On close it flushes what is left. It also expires bans on each tick.
  *
- * Timers live here, not in the pure book. Imports storage/peer-store and p2p/addr-book only.
+ * Timers live here, not in the pure book. Imports storage/peer-store and p2p/peers/addr-book only.
  */
 import { AddrBook, type AddrBookOptions } from './addr-book.js';
-import { PeerStore } from '../storage/peer-store.js';
+import { PeerStore } from '../../storage/peer-store.js';
 
 export interface PeerTableOptions extends AddrBookOptions {
   /** How often dirty entries are written; default 1000 ms. */

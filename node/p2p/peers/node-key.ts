@@ -10,9 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fromHex, toHex } from '../core/bytes.js';
-import { NodeError, isNodeError } from '../core/errors.js';
-import { isValidPrivateKey, publicKeyOf } from '../core/keys.js';
+import { fromHex, toHex } from '../../core/bytes.js';
+import { NodeError, isNodeError } from '../../core/errors.js';
+import { isValidPrivateKey, publicKeyOf } from '../../core/keys.js';
 
 export const NODE_KEY_FILE = 'node.key';
 

@@ -2,7 +2,7 @@
  * Peer addresses in their three spellings: a `ws://host:port` URL (seeds, dialling), the address
  * book's "host:port" key, and { host, port }. Pure.
  */
-import { NodeError } from '../core/errors.js';
+import { NodeError } from '../../core/errors.js';
 import { isLoopbackHost, peerKey } from './addr-book.js';
 
 /**

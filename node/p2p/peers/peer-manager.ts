@@ -16,14 +16,14 @@
  * Imports transport, protocol/peer and the address book; never chain, mempool, relay or sync.
  */
 import { EventEmitter } from 'node:events';
-import { NodeError } from '../core/errors.js';
-import { Log } from '../log.js';
+import { NodeError } from '../../core/errors.js';
+import { Log } from '../../log.js';
 import { AddrBook, peerKey } from './addr-book.js';
-import { AddrExchange } from './protocol/handlers/addr.js';
-import { HelloMessage } from './protocol/messages.js';
-import { LocalNode, MessageSink, Peer, PeerCloseInfo } from './protocol/peer.js';
-import { CloseCode, Connection } from './transport/connection.js';
-import { dial } from './transport/dialer.js';
+import { AddrExchange } from '../protocol/handlers/addr.js';
+import { HelloMessage } from '../protocol/messages.js';
+import { LocalNode, MessageSink, Peer, PeerCloseInfo } from '../protocol/peer.js';
+import { CloseCode, Connection } from '../transport/connection.js';
+import { dial } from '../transport/dialer.js';
 import { backoffMs } from './addr-policy.js';
 import { parsePeerUrl, peerUrl, splitPeerKey } from './peer-url.js';
 import { admitInbound } from './inbound-admission.js';

@@ -14,8 +14,8 @@
  * collected as dirty keys and handed out by `takeChanges()` for the caller to persist (see PeerTable).
  * Imports only storage/peer-layout (record types, no `level`), ./addr-policy and core/errors.
  */
-import { NodeError } from '../core/errors.js';
-import { type AddrEntry, type BanRecord, MAX_HOST_LEN, MAX_REASON_LEN, MAX_SOURCE_LEN, type PeerAddr, isNodeId, peerKey } from '../storage/peer-layout.js';
+import { NodeError } from '../../core/errors.js';
+import { type AddrEntry, type BanRecord, MAX_HOST_LEN, MAX_REASON_LEN, MAX_SOURCE_LEN, type PeerAddr, isNodeId, peerKey } from '../../storage/peer-layout.js';
 import { netgroup } from './net-address.js';
 import {
   ADDR_BOOK_DEFAULTS,
@@ -36,8 +36,8 @@ import {
   truncateUtf8,
 } from './addr-policy.js';
 
-export type { AddrEntry, BanRecord, PeerAddr } from '../storage/peer-layout.js';
-export { isNodeId, peerKey } from '../storage/peer-layout.js';
+export type { AddrEntry, BanRecord, PeerAddr } from '../../storage/peer-layout.js';
+export { isNodeId, peerKey } from '../../storage/peer-layout.js';
 export * from './addr-policy.js';
 
 const copy = (e: AddrEntry): AddrEntry => ({ ...e });

@@ -3,7 +3,7 @@
  * random sample), kept apart from AddrBook so the policy is readable on one screen.
  * PURE: no I/O, no Date.now, no Math.random (randomness is passed in). Imports only storage/peer-layout types.
  */
-import type { AddrEntry, BanRecord } from '../storage/peer-layout.js';
+import type { AddrEntry, BanRecord } from '../../storage/peer-layout.js';
 import { addressClass, canonicalIp } from './net-address.js';
 
 const MINUTE = 60_000;
