@@ -15,6 +15,7 @@ import { finalChecks, Figures } from './final.js';
 import { LoadGenerator } from './load.js';
 import { NodeRef, Scenario, Step } from './scenario.js';
 import { tamperAccount } from './tamper.js';
+import { seededRandom } from '../core/seeded-random.js';
 
 export interface RunOptions {
   dir: string;
@@ -47,17 +48,7 @@ const PEER_WAIT_MS = 20_000;
 /** While converging with mining paused: one block on the majority branch this often, to end ties. */
 const TIE_BREAK_MS = 1500;
 
-/** mulberry32: the seeded PRNG, so a run can be replayed from its --seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

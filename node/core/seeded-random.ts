@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny seeded PRNG, so a randomised run (a scenario, a fuzz-style test) can be replayed from
+ * its seed. Not for keys or anything an adversary may predict. Pure: no imports.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
