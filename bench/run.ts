@@ -36,6 +36,8 @@ async function main(): Promise<void> {
   }
   if (typeof results.ingestTxPerSec === 'number' && typeof results.poolVerifyPerSec === 'number')
     results.ingestVsPoolVerify = Number((results.ingestTxPerSec / results.poolVerifyPerSec).toFixed(2));
+  if (typeof results.ingestBatchTxPerSec === 'number' && typeof results.poolVerifyPerSec === 'number')
+    results.ingestBatchVsPoolVerify = Number((results.ingestBatchTxPerSec / results.poolVerifyPerSec).toFixed(2));
   const verify = Number(results.verifyPerSec);
   const rows: [string, string, string][] = Object.entries(results).map(([k, v]) => [
     k,

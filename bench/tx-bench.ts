@@ -2,7 +2,8 @@
  * Transaction-path benchmarks on real node processes (dist/node/main.js), ports 26100-26299 only:
  *   - ingestTxPerSec: one node with no peers, 3,000 pre-signed transfers from 50 senders sent over
  *     JSON-RPC (`sendTransaction`, one call per tx) by 16 concurrent keep-alive clients; each sender's
- *     transfers go through one client in nonce order. Read against poolVerifyPerSec, and against
+ *     transfers go through one client in nonce order; ingestBatchTxPerSec: the same, each client sending
+ *     JSON-RPC batches of BATCH calls (still in nonce order). Read against poolVerifyPerSec, and against
  *     rpcNoopCallsPerSec: as many `getInfo` calls the same way, the ceiling HTTP alone sets here;
  *   - a 5-node network (seeds: the first three), the same load through node 1: txConvergeMs is the
  *     time from the last accepted submission until every node's mempool holds all 3,000 (the issue's
@@ -29,6 +30,7 @@ import { packageRoot } from '../node/paths.js';
 
 export interface TxBench {
   ingestTxPerSec: number;
+  ingestBatchTxPerSec: number;
   rpcNoopCallsPerSec: number;
   txConvergeMs: number;
   txMissingAfter2s: number;
@@ -39,6 +41,7 @@ export interface TxBench {
 const SENDERS = 50;
 const TXS = Number(process.env.MINICHAIN_TX_FLOOD ?? 3_000);
 const CLIENTS = 16;
+const BATCH = 32;
 const P2P_BASE = 26_100;
 const RPC_BASE = 26_200;
 const CONVERGE_BOUND_MS = 2_000;
@@ -70,6 +73,41 @@ function call<T>(url: string, method: string, params: unknown[] = []): Promise<T
     req.setTimeout(30_000, () => req.destroy(new Error(`${method} timed out`)));
     req.end(body);
   });
+}
+
+/** One JSON-RPC batch of sendTransaction calls; every call must succeed. */
+function callBatch(url: string, txs: string[]): Promise<void> {
+  const body = JSON.stringify(txs.map((hex, id) => ({ jsonrpc: '2.0', id, method: 'sendTransaction', params: [hex] })));
+  return new Promise<void>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const rs = JSON.parse(Buffer.concat(chunks).toString()) as { error?: { message: string; data?: { reason?: string } } }[];
+        const bad = Array.isArray(rs) ? rs.find((r) => r.error) : { error: { message: 'not a batch reply' } };
+        if (bad?.error) reject(new NodeError('INTERNAL', `sendTransaction batch: ${bad.error.data?.reason ?? bad.error.message}`));
+        else resolve();
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error('batch timed out')));
+    req.end(body);
+  });
+}
+
+/** As submitAll, but each client sends its transfers (round-robin over its senders) in batches of BATCH. */
+async function submitAllBatched(rpc: string, perSender: string[][]): Promise<number> {
+  const start = performance.now();
+  const queues = Array.from({ length: CLIENTS }, (_, c) => perSender.filter((_, k) => k % CLIENTS === c));
+  await Promise.all(
+    queues.map(async (senders) => {
+      const longest = Math.max(0, ...senders.map((s) => s.length));
+      const flat: string[] = [];
+      for (let n = 0; n < longest; n++) for (const s of senders) if (n < s.length) flat.push(s[n]!);
+      for (let i = 0; i < flat.length; i += BATCH) await callBatch(rpc, flat.slice(i, i + BATCH));
+    }),
+  );
+  return performance.now() - start;
 }
 
 async function waitUntil(what: string, timeoutMs: number, pred: () => Promise<boolean>, intervalMs = 50): Promise<number> {
@@ -172,6 +210,12 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     const rpcNoopCallsPerSec = Math.round((total * 1000) / noopMs);
     log(`  single node: ${total} txs over RPC in ${ingestMs.toFixed(0)} ms; ${total} getInfo calls in ${noopMs.toFixed(0)} ms`);
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
+    // The same load on a fresh node, in JSON-RPC batches.
+    procs = await startProcs(join(root, 'batched'), genesis, 1);
+    const batchMs = await submitAllBatched(procs[0]!.rpc, single);
+    const ingestBatchTxPerSec = Math.round((total * 1000) / batchMs);
+    log(`  single node: ${total} txs in batches of ${BATCH} in ${batchMs.toFixed(0)} ms`);
+    await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
 
     // ---- 5-node network ----
     procs = await startProcs(join(root, 'net'), genesis, 5);
@@ -212,6 +256,7 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     log(`  5 nodes: submitted ${total} in ${submitMs.toFixed(0)} ms, all mempools full ${txConvergeMs.toFixed(0)} ms later; relay CPU ${relayCpu.map((c) => c.toFixed(0)).join(', ')} ms`);
     return {
       ingestTxPerSec,
+      ingestBatchTxPerSec,
       rpcNoopCallsPerSec,
       txConvergeMs: Math.round(txConvergeMs),
       txMissingAfter2s: missingAt2s ?? 0,

@@ -221,16 +221,22 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     if (!sanity.ok) return sanity;
     const fee = checkTxFee(tx, this.chain.params);
     if (!fee.ok) return fee;
+    let signatureOk: Promise<boolean> | undefined;
     if (this.asyncVerifier && !this.sigCache.has(e.idHex)) {
       // A replayed old transaction is refused before paying for its signature when the tip account is at hand.
       const known = this.tipId && this.tipId() === this.accountCacheTip ? this.accountCache.get(e.senderHex) : undefined;
       if (known && tx.nonce < known.nonce) return reject('consensus', 'tx-nonce-too-low', `account nonce ${known.nonce}, got ${tx.nonce}`);
       const shape = checkTxSignature(tx, SHAPE_ONLY);
       if (!shape.ok) return shape;
-      if (!(await this.asyncVerifier.verify(txSigningHash(tx), tx.sig, tx.from))) return reject('consensus', 'bad-tx-signature');
-      this.sigCache.add(e.idHex);
+      signatureOk = this.asyncVerifier.verify(txSigningHash(tx), tx.sig, tx.from);
     }
+    // Queued now, in arrival order, while the signature is checked off the main thread: many admissions
+    // verify together, yet nonce k submitted before k+1 is still admitted first (no false gap).
     return this.serialize(async () => {
+      if (signatureOk) {
+        if (!(await signatureOk)) return reject('consensus', 'bad-tx-signature');
+        this.sigCache.add(e.idHex);
+      }
       const v = await this.admit(e, source);
       if (v.ok) await this.promote(e.senderHex);
       return v;
