@@ -26,7 +26,7 @@ import { Account, MapStateView, StateOverlay } from '../core/state-view.js';
 import { txId, txSender } from '../core/tx.js';
 import { Rejection, Verdict, ok, reject } from '../core/verdict.js';
 import { LedgerStore } from '../storage/ledger-store.js';
-import { BlockStatus, TxLocation } from '../storage/ledger-encoding.js';
+import { BlockStatus, IndexEntry, TxLocation } from '../storage/ledger-encoding.js';
 import { SCHEMA_VERSION } from '../storage/layout.js';
 import { Log, silentLog } from '../log.js';
 import { BlockIndex, IndexNode } from './block-index.js';
@@ -75,11 +75,29 @@ interface Decoded {
   sanity: SanityResult;
 }
 
+/** A block whose signatures are being checked ahead of its connection (Chain.prepare). */
+interface Early {
+  block: Block;
+  sanity: SanityResult;
+  /** undefined when the verifier could not take the batch: connect checks them itself. */
+  sigs: Promise<Verdict | undefined>;
+}
+
+/**
+ * Blocks whose signature checks may run ahead of connection. Each holds one block the caller already
+ * holds (queued for acceptBlock); the oldest is dropped first (its checks still land in the sig cache).
+ */
+export const MAX_EARLY_CHECKS = 32;
+
 export class Chain extends EventEmitter {
   /** Bodies of admitted headers whose parent body is not stored yet (memory only, bounded). */
   private readonly orphans = new OrphanPool();
   /** Decoded blocks accepted recently, so connecting them does not re-read and re-hash. */
   private readonly recent = new Map<string, Decoded>();
+  /** Signature checks started before the block's turn (pipelining), by block hash hex; bounded. */
+  private readonly early = new Map<string, Early>();
+  /** The block being accepted on the tip, whose body is written by the batch that connects it. */
+  private unwritten: { hex: string; bytes: Uint8Array; entry: IndexEntry } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly headers: HeaderAdmission;
   private closed = false;
@@ -288,6 +306,7 @@ export class Chain extends EventEmitter {
 
   /** Validates and stores a block, connecting it (and any orphans it unblocks) when it makes the best chain. */
   acceptBlock(block: Block): Promise<AcceptResult> {
+    this.prepare(block);
     return this.enqueue(async () => {
       const started = performance.now();
       const before = this.index.tip;
@@ -308,6 +327,30 @@ export class Chain extends EventEmitter {
       this.emit('accepted', { status: result.ok ? result.value.status : result.class, ms: performance.now() - started });
       return result;
     });
+  }
+
+  /**
+   * Pipelining: starts the signature checks of a block whose header is already admitted (headers-first
+   * sync), on a wanted branch, with its parent known, so the worker pool verifies it while the blocks
+   * before it are connected. Only context-free work is done early (sanity, which binds the body to the
+   * header through the merkle root, and signatures); nothing is stored and no rule is skipped: connect
+   * uses the verdict exactly where it would have checked the signatures itself.
+   */
+  private prepare(block: Block): void {
+    if (this.verifier === inlineBatchVerifier || block.txs.length === 0) return;
+    const hex = toHex(blockHash(block.header));
+    const node = this.index.get(hex);
+    if (!node || node.hasData || node.status !== BlockStatus.Valid || this.early.has(hex) || !this.headers.isWanted(node)) return;
+    const sanity = checkBlockSanity(block, this.params);
+    if (!sanity.ok) return; // acceptOne refuses it with the same verdict
+    const sigs = checkBlockSignatures(block, sanity.value.ids, this.verifier, this.sigCache).catch(() => undefined);
+    this.early.set(hex, { block, sanity: sanity.value, sigs });
+    if (this.early.size > MAX_EARLY_CHECKS) this.early.delete(this.early.keys().next().value!);
+  }
+
+  /** Blocks with signature checks started ahead of connection (for tests and metrics). */
+  get earlyCheckCount(): number {
+    return this.early.size;
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -333,7 +376,8 @@ export class Chain extends EventEmitter {
       node = h.value.last;
     }
     if (!this.headers.isWanted(node)) return reject('policy', 'low-work-branch', `chain work ${node.work} below ${this.lowWorkFloor()}`);
-    const sanity = checkBlockSanity(block, this.params);
+    const early = this.early.get(hex);
+    const sanity = early?.block === block ? ok(early.sanity) : checkBlockSanity(block, this.params);
     if (!sanity.ok) {
       // A body that does not match its header says nothing about the header: the real body may come.
       if (!UNPROVEN_BODY_REASONS.has(sanity.reason)) await this.markInvalid(node, sanity);
@@ -344,13 +388,33 @@ export class Chain extends EventEmitter {
       this.orphans.add(hex, block);
       return ok({ hash, hashHex: hex, status: 'pending' });
     }
-    // Store first, index second: if the write fails (a full disk), memory still matches the disk.
-    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work: node.work, status: BlockStatus.Valid });
-    this.index.setData(node);
-    this.remember(hex, { block, sanity: sanity.value });
-    touched.set(hex, block);
+    const bytes = encodeBlock(block);
+    const entry = { header: block.header, work: node.work, status: BlockStatus.Valid };
     const tipBefore = this.index.tip;
-    const failure = await this.activateBestChain(touched);
+    let failure: Rejection | undefined;
+    if (parent === tipBefore) {
+      // It extends the tip (every block of a sync): its body and index entry go into the batch that
+      // connects it and moves the tip (one write, atomic). If it is not connected after all, it is
+      // stored on its own below, as any other block.
+      this.index.setData(node);
+      this.remember(hex, { block, sanity: sanity.value });
+      touched.set(hex, block);
+      this.unwritten = { hex, bytes, entry };
+      try {
+        failure = await this.activateBestChain(touched);
+      } finally {
+        const left = this.unwritten?.hex === hex;
+        this.unwritten = undefined;
+        if (left) await this.store.putBlock(hash, bytes, { ...entry, status: node.status });
+      }
+    } else {
+      // Store first, index second: if the write fails (a full disk), memory still matches the disk.
+      await this.store.putBlock(hash, bytes, entry);
+      this.index.setData(node);
+      this.remember(hex, { block, sanity: sanity.value });
+      touched.set(hex, block);
+      failure = await this.activateBestChain(touched);
+    }
     if (node.status === BlockStatus.Failed) return failure ?? reject('consensus', 'bad-prevblk');
     if (this.index.isOnMain(node)) {
       const status: AcceptStatus = this.index.forkPoint(tipBefore, node) === tipBefore ? 'connected' : 'reorg';
@@ -418,12 +482,18 @@ export class Chain extends EventEmitter {
     for (const a of [...sanity.senders, ...block.txs.map((t) => t.to), block.miner]) addrs.set(toHex(a), a);
     const accounts = await this.store.getAccounts([...addrs.values()]);
     const overlay = new StateOverlay(new MapStateView(accounts));
-    const sigs = checkBlockSignatures(block, sanity.ids, this.verifier, this.sigCache);
+    const early = this.early.get(n.hex);
+    if (early) this.early.delete(n.hex);
+    const sigs = (early?.block === block ? early.sigs : Promise.resolve(undefined)).then(
+      (v) => v ?? checkBlockSignatures(block, sanity.ids, this.verifier, this.sigCache),
+    );
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
     const sigVerdict = await sigs;
     if (!state.ok) return state;
     if (!sigVerdict.ok) return sigVerdict;
-    await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: overlay.changed(), prior: overlay.priorValues() });
+    const body = this.unwritten?.hex === n.hex ? this.unwritten : undefined;
+    await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: overlay.changed(), prior: overlay.priorValues(), ...(body ? { body } : {}) });
+    if (body) this.unwritten = undefined;
     this.index.main.push(n);
     return ok(block);
   }
