@@ -32,6 +32,7 @@ import { Log, silentLog } from '../log.js';
 import { BlockIndex, IndexNode } from './block-index.js';
 import { HeaderAdmission, HeadersResult } from './header-admission.js';
 import { OrphanPool } from './orphan-pool.js';
+import { noteBlockFacts } from './block-facts.js';
 import { BatchSignatureVerifier, SignatureCache, checkBlockSignatures, inlineBatchVerifier } from './sig-check.js';
 
 export interface ChainOptions {
@@ -494,6 +495,7 @@ export class Chain extends EventEmitter {
     const body = this.unwritten?.hex === n.hex ? this.unwritten : undefined;
     await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: overlay.changed(), prior: overlay.priorValues(), ...(body ? { body } : {}) });
     if (body) this.unwritten = undefined;
+    noteBlockFacts(block, sanity.ids, sanity.senders);
     this.index.main.push(n);
     return ok(block);
   }
