@@ -33,7 +33,8 @@ import { BlockIndex, IndexNode } from './block-index.js';
 import { HeaderAdmission, HeadersResult } from './header-admission.js';
 import { OrphanPool } from './orphan-pool.js';
 import { noteBlockFacts } from './block-facts.js';
-import { BatchSignatureVerifier, SignatureCache, checkBlockSignatures, inlineBatchVerifier } from './sig-check.js';
+import { EarlyChecks } from './early-checks.js';
+import { BatchSignatureVerifier, SignatureCache, inlineBatchVerifier } from './sig-check.js';
 
 export interface ChainOptions {
   dir: string;
@@ -76,19 +77,7 @@ interface Decoded {
   sanity: SanityResult;
 }
 
-/** A block whose signatures are being checked ahead of its connection (Chain.prepare). */
-interface Early {
-  block: Block;
-  sanity: SanityResult;
-  /** undefined when the verifier could not take the batch: connect checks them itself. */
-  sigs: Promise<Verdict | undefined>;
-}
-
-/**
- * Blocks whose signature checks may run ahead of connection. Each holds one block the caller already
- * holds (queued for acceptBlock); the oldest is dropped first (its checks still land in the sig cache).
- */
-export const MAX_EARLY_CHECKS = 32;
+export { MAX_EARLY_CHECKS } from './early-checks.js';
 
 export class Chain extends EventEmitter {
   /** Bodies of admitted headers whose parent body is not stored yet (memory only, bounded). */
@@ -96,7 +85,7 @@ export class Chain extends EventEmitter {
   /** Decoded blocks accepted recently, so connecting them does not re-read and re-hash. */
   private readonly recent = new Map<string, Decoded>();
   /** Signature checks started before the block's turn (pipelining), by block hash hex; bounded. */
-  private readonly early = new Map<string, Early>();
+  private readonly early: EarlyChecks;
   /** The block being accepted on the tip, whose body is written by the batch that connects it. */
   private unwritten: { hex: string; bytes: Uint8Array; entry: IndexEntry } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -108,13 +97,14 @@ export class Chain extends EventEmitter {
     private readonly store: LedgerStore,
     private readonly index: BlockIndex,
     private readonly verifier: BatchSignatureVerifier,
-    private readonly sigCache: SignatureCache | undefined,
+    sigCache: SignatureCache | undefined,
     clock: () => number,
     private readonly log: Log,
     maxHeaderOnly?: number,
   ) {
     super();
     this.headers = new HeaderAdmission(index, params, clock, maxHeaderOnly);
+    this.early = new EarlyChecks(verifier, sigCache);
   }
 
   /**
@@ -344,9 +334,7 @@ export class Chain extends EventEmitter {
     if (!node || node.hasData || node.status !== BlockStatus.Valid || this.early.has(hex) || !this.headers.isWanted(node)) return;
     const sanity = checkBlockSanity(block, this.params);
     if (!sanity.ok) return; // acceptOne refuses it with the same verdict
-    const sigs = checkBlockSignatures(block, sanity.value.ids, this.verifier, this.sigCache).catch(() => undefined);
-    this.early.set(hex, { block, sanity: sanity.value, sigs });
-    if (this.early.size > MAX_EARLY_CHECKS) this.early.delete(this.early.keys().next().value!);
+    this.early.start(hex, block, sanity.value);
   }
 
   /** Blocks with signature checks started ahead of connection (for tests and metrics). */
@@ -377,8 +365,8 @@ export class Chain extends EventEmitter {
       node = h.value.last;
     }
     if (!this.headers.isWanted(node)) return reject('policy', 'low-work-branch', `chain work ${node.work} below ${this.lowWorkFloor()}`);
-    const early = this.early.get(hex);
-    const sanity = early?.block === block ? ok(early.sanity) : checkBlockSanity(block, this.params);
+    const early = this.early.peek(hex, block);
+    const sanity = early ? ok(early.sanity) : checkBlockSanity(block, this.params);
     if (!sanity.ok) {
       // A body that does not match its header says nothing about the header: the real body may come.
       if (!UNPROVEN_BODY_REASONS.has(sanity.reason)) await this.markInvalid(node, sanity);
@@ -483,11 +471,7 @@ export class Chain extends EventEmitter {
     for (const a of [...sanity.senders, ...block.txs.map((t) => t.to), block.miner]) addrs.set(toHex(a), a);
     const accounts = await this.store.getAccounts([...addrs.values()]);
     const overlay = new StateOverlay(new MapStateView(accounts));
-    const early = this.early.get(n.hex);
-    if (early) this.early.delete(n.hex);
-    const sigs = (early?.block === block ? early.sigs : Promise.resolve(undefined)).then(
-      (v) => v ?? checkBlockSignatures(block, sanity.ids, this.verifier, this.sigCache),
-    );
+    const sigs = this.early.signatures(n.hex, block, sanity.ids);
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
     const sigVerdict = await sigs;
     if (!state.ok) return state;
