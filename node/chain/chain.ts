@@ -45,6 +45,8 @@ export interface ChainOptions {
   log?: Log;
   /** Header-only entries kept in memory at most (default MAX_HEADER_ONLY). */
   maxHeaderOnly?: number;
+  /** Tip account values cached for connect (default MAX_CACHED_ACCOUNTS). */
+  maxCachedAccounts?: number;
 }
 
 export interface TipInfo {
@@ -79,6 +81,9 @@ interface Decoded {
 
 export { MAX_EARLY_CHECKS } from './early-checks.js';
 
+/** Tip account values cached for connect; beyond this the cache is emptied and refills. */
+export const MAX_CACHED_ACCOUNTS = 20_000;
+
 export class Chain extends EventEmitter {
   /** Bodies of admitted headers whose parent body is not stored yet (memory only, bounded). */
   private readonly orphans = new OrphanPool();
@@ -86,6 +91,8 @@ export class Chain extends EventEmitter {
   private readonly recent = new Map<string, Decoded>();
   /** Signature checks started before the block's turn (pipelining), by block hash hex; bounded. */
   private readonly early: EarlyChecks;
+  /** Account values at the tip, by hex address hash (tipAccounts); at most MAX_CACHED_ACCOUNTS. */
+  private readonly accountCache = new Map<string, Account>();
   /** The block being accepted on the tip, whose body is written by the batch that connects it. */
   private unwritten: { hex: string; bytes: Uint8Array; entry: IndexEntry } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -101,6 +108,7 @@ export class Chain extends EventEmitter {
     clock: () => number,
     private readonly log: Log,
     maxHeaderOnly?: number,
+    private readonly maxCachedAccounts = MAX_CACHED_ACCOUNTS,
   ) {
     super();
     this.headers = new HeaderAdmission(index, params, clock, maxHeaderOnly);
@@ -136,7 +144,7 @@ export class Chain extends EventEmitter {
       if (!tipNode) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: tip block is missing from the index`);
       index.setMainFrom(tipNode);
       if (index.main[0]?.hex !== toHex(params.genesisHash)) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: main chain does not reach genesis`);
-      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog, opts.maxHeaderOnly);
+      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog, opts.maxHeaderOnly, opts.maxCachedAccounts);
       // A crash in the middle of a reorg leaves a heavier stored branch: finish it now.
       await chain.enqueue(() => chain.activateBestChain());
       return chain;
@@ -469,7 +477,7 @@ export class Chain extends EventEmitter {
     if (sanity.ids.length !== block.txs.length) return reject('consensus', 'bad-blk-sanity');
     const addrs = new Map<string, Uint8Array>();
     for (const a of [...sanity.senders, ...block.txs.map((t) => t.to), block.miner]) addrs.set(toHex(a), a);
-    const accounts = await this.store.getAccounts([...addrs.values()]);
+    const accounts = await this.tipAccounts([...addrs.values()]);
     const overlay = new StateOverlay(new MapStateView(accounts));
     const sigs = this.early.signatures(n.hex, block, sanity.ids);
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
@@ -477,11 +485,50 @@ export class Chain extends EventEmitter {
     if (!state.ok) return state;
     if (!sigVerdict.ok) return sigVerdict;
     const body = this.unwritten?.hex === n.hex ? this.unwritten : undefined;
-    await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: overlay.changed(), prior: overlay.priorValues(), ...(body ? { body } : {}) });
+    const changed = overlay.changed();
+    try {
+      await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: changed, prior: overlay.priorValues(), ...(body ? { body } : {}) });
+    } catch (e) {
+      this.accountCache.clear();
+      throw e;
+    }
+    // Write-through: every changed account was read into the cache above (or the cache was emptied).
+    for (const [k, a] of changed) if (this.accountCache.has(k)) this.accountCache.set(k, a);
     if (body) this.unwritten = undefined;
     noteBlockFacts(block, sanity.ids, sanity.senders);
     this.index.main.push(n);
     return ok(block);
+  }
+
+  /**
+   * Accounts at the tip for connecting a block: from the cache of values read or written at the tip
+   * (the miner and busy senders of a sync are read once, not per block), the rest from the store.
+   * Only connect and disconnect change stored accounts, both on the chain's queue: connect writes its
+   * new values through, disconnect (and any failed write) clears the cache.
+   */
+  private async tipAccounts(addresses: Uint8Array[]): Promise<Map<string, Account>> {
+    const out = new Map<string, Account>();
+    const missing: Uint8Array[] = [];
+    for (const a of addresses) {
+      const hex = toHex(a);
+      const hit = this.accountCache.get(hex);
+      if (hit) out.set(hex, hit);
+      else missing.push(a);
+    }
+    if (missing.length > 0) {
+      if (this.accountCache.size + missing.length > this.maxCachedAccounts) this.accountCache.clear();
+      const cache = missing.length <= this.maxCachedAccounts;
+      for (const [hex, acct] of await this.store.getAccounts(missing)) {
+        out.set(hex, acct);
+        if (cache) this.accountCache.set(hex, acct);
+      }
+    }
+    return out;
+  }
+
+  /** Accounts in the tip account cache (for tests). */
+  get cachedAccountCount(): number {
+    return this.accountCache.size;
   }
 
   private async disconnectTip(): Promise<Block> {
@@ -490,6 +537,7 @@ export class Chain extends EventEmitter {
     const { block, sanity } = await this.loadDecoded(n);
     const ids = sanity.ids.length === block.txs.length ? sanity.ids : block.txs.map(txId);
     const senders = sanity.senders.length === block.txs.length ? sanity.senders : block.txs.map(txSender);
+    this.accountCache.clear();
     await this.store.writeDisconnect({ hash: n.hash, block, ids, senders });
     this.index.main.pop();
     return block;

@@ -131,3 +131,33 @@ test('a block extending the tip is stored and connected in one write; side branc
   await waitFor(() => chain.height === 6, 1_000, 'reorg');
   await checkLedgerConsistent(chain);
 });
+
+test('the tip account cache stays within its cap, and state stays right across a reorg', async () => {
+  const chain = await Chain.open({ dir: await tmpDir(), params, clock, maxCachedAccounts: 3 });
+  cleanups.push(() => chain.close());
+  // Each block touches 3 accounts (sender, recipient, miner); recipients rotate, so the cache overflows.
+  const blocks: Block[] = [];
+  let parent = genesisRef;
+  const sizes: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const b = makeBlock(params, parent, [makeTx(params, DEV[0]!, DEV[2 + (i % 4)]!.addressHash, COIN, BigInt(i))]);
+    assert.ok((await chain.acceptBlock(b)).ok);
+    sizes.push(chain.cachedAccountCount);
+    blocks.push(b);
+    parent = { hash: blockHash(b.header), height: b.header.height, timestamp: b.header.timestamp };
+  }
+  assert.ok(sizes.every((n) => n <= 3), sizes.join(','));
+  assert.ok(sizes.includes(3), 'the cap was reached');
+  await checkLedgerConsistent(chain);
+  // A heavier branch from block 3 (other miner, other transfers): disconnect and connect with the cache in use.
+  let fork: ParentRef = { hash: blockHash(blocks[2]!.header), height: 3, timestamp: blocks[2]!.header.timestamp };
+  for (let i = 0; i < 4; i++) {
+    const b = makeBlock(params, fork, [makeTx(params, DEV[0]!, DEV[6]!.addressHash, 2n * COIN, BigInt(3 + i))], { miner: DEV[3]!.addressHash });
+    assert.ok((await chain.acceptBlock(b)).ok);
+    fork = { hash: blockHash(b.header), height: b.header.height, timestamp: b.header.timestamp };
+  }
+  assert.equal(chain.height, 7);
+  assert.equal(chain.tip.hashHex, Buffer.from(fork.hash).toString('hex'));
+  assert.ok(chain.cachedAccountCount <= 3);
+  await checkLedgerConsistent(chain);
+});
