@@ -10,6 +10,7 @@ import { benchVerify } from './verify-bench.js';
 import { benchChain } from './chain-bench.js';
 import { benchP2P } from './p2p-bench.js';
 import { benchTx } from './tx-bench.js';
+import { benchSyncPipeline } from './sync-bench.js';
 
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
     log('p2p ...');
     Object.assign(results, await benchP2P(log));
   }
+  if (want('sync')) {
+    log('sync pipeline (1 serving node process) ...');
+    Object.assign(results, await benchSyncPipeline(log));
+  }
   if (want('tx')) {
     log('transactions (node processes) ...');
     Object.assign(results, await benchTx(log));
@@ -38,6 +43,8 @@ async function main(): Promise<void> {
     results.ingestVsPoolVerify = Number((results.ingestTxPerSec / results.poolVerifyPerSec).toFixed(2));
   if (typeof results.ingestBatchTxPerSec === 'number' && typeof results.poolVerifyPerSec === 'number')
     results.ingestBatchVsPoolVerify = Number((results.ingestBatchTxPerSec / results.poolVerifyPerSec).toFixed(2));
+  if (typeof results.syncSignedTxPerSec === 'number' && typeof results.poolVerifyPerSec === 'number')
+    results.syncSignedVsPoolVerify = Number((results.syncSignedTxPerSec / results.poolVerifyPerSec).toFixed(2));
   const verify = Number(results.verifyPerSec);
   const rows: [string, string, string][] = Object.entries(results).map(([k, v]) => [
     k,

@@ -11,6 +11,7 @@ import { Log, silentLog } from './log.js';
 import { BatchingVerifier } from './verify/batching-verifier.js';
 import { activeVerifier, verifyActive } from './verify/fast-verifier.js';
 import { SigCache } from './verify/sig-cache.js';
+import { installNodeHash } from './verify/node-hash.js';
 
 export interface ChainStateOptions {
   dir: string;
@@ -35,6 +36,7 @@ export interface ChainState {
 /** @throws NodeError STORAGE_LOCKED / STORAGE_WRONG_GENESIS / STORAGE_CORRUPT from Chain.open */
 export async function openChainState(o: ChainStateOptions): Promise<ChainState> {
   const log = o.log ?? silentLog;
+  installNodeHash();
   const sigCache = new SigCache(o.sigCacheSize ?? 200_000);
   const chain = await Chain.open({ dir: o.dir, params: o.params, verifier: o.verifier, sigCache, log: log.child({ mod: 'chain' }), clock: o.clock });
   // Admission signatures go to the same worker pool as blocks', in small batches (batching-verifier.ts).

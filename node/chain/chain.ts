@@ -26,13 +26,15 @@ import { Account, MapStateView, StateOverlay } from '../core/state-view.js';
 import { txId, txSender } from '../core/tx.js';
 import { Rejection, Verdict, ok, reject } from '../core/verdict.js';
 import { LedgerStore } from '../storage/ledger-store.js';
-import { BlockStatus, TxLocation } from '../storage/ledger-encoding.js';
+import { BlockStatus, IndexEntry, TxLocation } from '../storage/ledger-encoding.js';
 import { SCHEMA_VERSION } from '../storage/layout.js';
 import { Log, silentLog } from '../log.js';
 import { BlockIndex, IndexNode } from './block-index.js';
 import { HeaderAdmission, HeadersResult } from './header-admission.js';
 import { OrphanPool } from './orphan-pool.js';
-import { BatchSignatureVerifier, SignatureCache, checkBlockSignatures, inlineBatchVerifier } from './sig-check.js';
+import { noteBlockFacts } from './block-facts.js';
+import { EarlyChecks } from './early-checks.js';
+import { BatchSignatureVerifier, SignatureCache, inlineBatchVerifier } from './sig-check.js';
 
 export interface ChainOptions {
   dir: string;
@@ -43,6 +45,8 @@ export interface ChainOptions {
   log?: Log;
   /** Header-only entries kept in memory at most (default MAX_HEADER_ONLY). */
   maxHeaderOnly?: number;
+  /** Tip account values cached for connect (default MAX_CACHED_ACCOUNTS). */
+  maxCachedAccounts?: number;
 }
 
 export interface TipInfo {
@@ -75,11 +79,22 @@ interface Decoded {
   sanity: SanityResult;
 }
 
+export { MAX_EARLY_CHECKS } from './early-checks.js';
+
+/** Tip account values cached for connect; beyond this the cache is emptied and refills. */
+export const MAX_CACHED_ACCOUNTS = 20_000;
+
 export class Chain extends EventEmitter {
   /** Bodies of admitted headers whose parent body is not stored yet (memory only, bounded). */
   private readonly orphans = new OrphanPool();
   /** Decoded blocks accepted recently, so connecting them does not re-read and re-hash. */
   private readonly recent = new Map<string, Decoded>();
+  /** Signature checks started before the block's turn (pipelining), by block hash hex; bounded. */
+  private readonly early: EarlyChecks;
+  /** Account values at the tip, by hex address hash (tipAccounts); at most MAX_CACHED_ACCOUNTS. */
+  private readonly accountCache = new Map<string, Account>();
+  /** The block being accepted on the tip, whose body is written by the batch that connects it. */
+  private unwritten: { hex: string; bytes: Uint8Array; entry: IndexEntry } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly headers: HeaderAdmission;
   private closed = false;
@@ -89,13 +104,15 @@ export class Chain extends EventEmitter {
     private readonly store: LedgerStore,
     private readonly index: BlockIndex,
     private readonly verifier: BatchSignatureVerifier,
-    private readonly sigCache: SignatureCache | undefined,
+    sigCache: SignatureCache | undefined,
     clock: () => number,
     private readonly log: Log,
     maxHeaderOnly?: number,
+    private readonly maxCachedAccounts = MAX_CACHED_ACCOUNTS,
   ) {
     super();
     this.headers = new HeaderAdmission(index, params, clock, maxHeaderOnly);
+    this.early = new EarlyChecks(verifier, sigCache);
   }
 
   /**
@@ -127,7 +144,7 @@ export class Chain extends EventEmitter {
       if (!tipNode) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: tip block is missing from the index`);
       index.setMainFrom(tipNode);
       if (index.main[0]?.hex !== toHex(params.genesisHash)) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: main chain does not reach genesis`);
-      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog, opts.maxHeaderOnly);
+      const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog, opts.maxHeaderOnly, opts.maxCachedAccounts);
       // A crash in the middle of a reorg leaves a heavier stored branch: finish it now.
       await chain.enqueue(() => chain.activateBestChain());
       return chain;
@@ -288,6 +305,7 @@ export class Chain extends EventEmitter {
 
   /** Validates and stores a block, connecting it (and any orphans it unblocks) when it makes the best chain. */
   acceptBlock(block: Block): Promise<AcceptResult> {
+    this.prepare(block);
     return this.enqueue(async () => {
       const started = performance.now();
       const before = this.index.tip;
@@ -308,6 +326,28 @@ export class Chain extends EventEmitter {
       this.emit('accepted', { status: result.ok ? result.value.status : result.class, ms: performance.now() - started });
       return result;
     });
+  }
+
+  /**
+   * Pipelining: starts the signature checks of a block whose header is already admitted (headers-first
+   * sync), on a wanted branch, with its parent known, so the worker pool verifies it while the blocks
+   * before it are connected. Only context-free work is done early (sanity, which binds the body to the
+   * header through the merkle root, and signatures); nothing is stored and no rule is skipped: connect
+   * uses the verdict exactly where it would have checked the signatures itself.
+   */
+  private prepare(block: Block): void {
+    if (this.verifier === inlineBatchVerifier || block.txs.length === 0) return;
+    const hex = toHex(blockHash(block.header));
+    const node = this.index.get(hex);
+    if (!node || node.hasData || node.status !== BlockStatus.Valid || this.early.has(hex) || !this.headers.isWanted(node)) return;
+    const sanity = checkBlockSanity(block, this.params);
+    if (!sanity.ok) return; // acceptOne refuses it with the same verdict
+    this.early.start(hex, block, sanity.value);
+  }
+
+  /** Blocks with signature checks started ahead of connection (for tests and metrics). */
+  get earlyCheckCount(): number {
+    return this.early.size;
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -333,7 +373,8 @@ export class Chain extends EventEmitter {
       node = h.value.last;
     }
     if (!this.headers.isWanted(node)) return reject('policy', 'low-work-branch', `chain work ${node.work} below ${this.lowWorkFloor()}`);
-    const sanity = checkBlockSanity(block, this.params);
+    const early = this.early.peek(hex, block);
+    const sanity = early ? ok(early.sanity) : checkBlockSanity(block, this.params);
     if (!sanity.ok) {
       // A body that does not match its header says nothing about the header: the real body may come.
       if (!UNPROVEN_BODY_REASONS.has(sanity.reason)) await this.markInvalid(node, sanity);
@@ -344,13 +385,33 @@ export class Chain extends EventEmitter {
       this.orphans.add(hex, block);
       return ok({ hash, hashHex: hex, status: 'pending' });
     }
-    // Store first, index second: if the write fails (a full disk), memory still matches the disk.
-    await this.store.putBlock(hash, encodeBlock(block), { header: block.header, work: node.work, status: BlockStatus.Valid });
-    this.index.setData(node);
-    this.remember(hex, { block, sanity: sanity.value });
-    touched.set(hex, block);
+    const bytes = encodeBlock(block);
+    const entry = { header: block.header, work: node.work, status: BlockStatus.Valid };
     const tipBefore = this.index.tip;
-    const failure = await this.activateBestChain(touched);
+    let failure: Rejection | undefined;
+    if (parent === tipBefore) {
+      // It extends the tip (every block of a sync): its body and index entry go into the batch that
+      // connects it and moves the tip (one write, atomic). If it is not connected after all, it is
+      // stored on its own below, as any other block.
+      this.index.setData(node);
+      this.remember(hex, { block, sanity: sanity.value });
+      touched.set(hex, block);
+      this.unwritten = { hex, bytes, entry };
+      try {
+        failure = await this.activateBestChain(touched);
+      } finally {
+        const left = this.unwritten?.hex === hex;
+        this.unwritten = undefined;
+        if (left) await this.store.putBlock(hash, bytes, { ...entry, status: node.status });
+      }
+    } else {
+      // Store first, index second: if the write fails (a full disk), memory still matches the disk.
+      await this.store.putBlock(hash, bytes, entry);
+      this.index.setData(node);
+      this.remember(hex, { block, sanity: sanity.value });
+      touched.set(hex, block);
+      failure = await this.activateBestChain(touched);
+    }
     if (node.status === BlockStatus.Failed) return failure ?? reject('consensus', 'bad-prevblk');
     if (this.index.isOnMain(node)) {
       const status: AcceptStatus = this.index.forkPoint(tipBefore, node) === tipBefore ? 'connected' : 'reorg';
@@ -416,16 +477,58 @@ export class Chain extends EventEmitter {
     if (sanity.ids.length !== block.txs.length) return reject('consensus', 'bad-blk-sanity');
     const addrs = new Map<string, Uint8Array>();
     for (const a of [...sanity.senders, ...block.txs.map((t) => t.to), block.miner]) addrs.set(toHex(a), a);
-    const accounts = await this.store.getAccounts([...addrs.values()]);
+    const accounts = await this.tipAccounts([...addrs.values()]);
     const overlay = new StateOverlay(new MapStateView(accounts));
-    const sigs = checkBlockSignatures(block, sanity.ids, this.verifier, this.sigCache);
+    const sigs = this.early.signatures(n.hex, block, sanity.ids);
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
     const sigVerdict = await sigs;
     if (!state.ok) return state;
     if (!sigVerdict.ok) return sigVerdict;
-    await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: overlay.changed(), prior: overlay.priorValues() });
+    const body = this.unwritten?.hex === n.hex ? this.unwritten : undefined;
+    const changed = overlay.changed();
+    try {
+      await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: changed, prior: overlay.priorValues(), ...(body ? { body } : {}) });
+    } catch (e) {
+      this.accountCache.clear();
+      throw e;
+    }
+    // Write-through: every changed account was read into the cache above (or the cache was emptied).
+    for (const [k, a] of changed) if (this.accountCache.has(k)) this.accountCache.set(k, a);
+    if (body) this.unwritten = undefined;
+    noteBlockFacts(block, sanity.ids, sanity.senders);
     this.index.main.push(n);
     return ok(block);
+  }
+
+  /**
+   * Accounts at the tip for connecting a block: from the cache of values read or written at the tip
+   * (the miner and busy senders of a sync are read once, not per block), the rest from the store.
+   * Only connect and disconnect change stored accounts, both on the chain's queue: connect writes its
+   * new values through, disconnect (and any failed write) clears the cache.
+   */
+  private async tipAccounts(addresses: Uint8Array[]): Promise<Map<string, Account>> {
+    const out = new Map<string, Account>();
+    const missing: Uint8Array[] = [];
+    for (const a of addresses) {
+      const hex = toHex(a);
+      const hit = this.accountCache.get(hex);
+      if (hit) out.set(hex, hit);
+      else missing.push(a);
+    }
+    if (missing.length > 0) {
+      if (this.accountCache.size + missing.length > this.maxCachedAccounts) this.accountCache.clear();
+      const cache = missing.length <= this.maxCachedAccounts;
+      for (const [hex, acct] of await this.store.getAccounts(missing)) {
+        out.set(hex, acct);
+        if (cache) this.accountCache.set(hex, acct);
+      }
+    }
+    return out;
+  }
+
+  /** Accounts in the tip account cache (for tests). */
+  get cachedAccountCount(): number {
+    return this.accountCache.size;
   }
 
   private async disconnectTip(): Promise<Block> {
@@ -434,6 +537,7 @@ export class Chain extends EventEmitter {
     const { block, sanity } = await this.loadDecoded(n);
     const ids = sanity.ids.length === block.txs.length ? sanity.ids : block.txs.map(txId);
     const senders = sanity.senders.length === block.txs.length ? sanity.senders : block.txs.map(txSender);
+    this.accountCache.clear();
     await this.store.writeDisconnect({ hash: n.hash, block, ids, senders });
     this.index.main.pop();
     return block;

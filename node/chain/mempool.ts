@@ -22,11 +22,12 @@ import { Block } from '../core/block.js';
 import { toHex } from '../core/bytes.js';
 import { applyTx, checkTxFee, checkTxSanity, checkTxSignature } from '../core/check-tx.js';
 import { NonceWaitlist, NonceWaitlistOptions } from './nonce-waitlist.js';
+import { sendersOf, txIdsHexOf } from './block-facts.js';
 import { NodeError } from '../core/errors.js';
 import { SignatureVerifier } from '../core/keys.js';
 import { ChainParams } from '../core/params.js';
 import { Account, EMPTY_ACCOUNT, MapStateView, StateOverlay, addressFromKey } from '../core/state-view.js';
-import { TX_SIZE, Tx, txId, txIdHex, txSender, txSigningHash } from '../core/tx.js';
+import { TX_SIZE, Tx, txId, txSender, txSigningHash } from '../core/tx.js';
 import { Verdict, ok, reject } from '../core/verdict.js';
 import { SigCache } from '../verify/sig-cache.js';
 import {
@@ -350,9 +351,11 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     const mined = new Set<string>();
     for (const b of connected) {
       touched.add(toHex(b.miner));
-      for (const tx of b.txs) {
-        mined.add(txIdHex(tx));
-        touched.add(toHex(txSender(tx))).add(toHex(tx.to));
+      const ids = txIdsHexOf(b);
+      const senders = sendersOf(b);
+      for (let i = 0; i < b.txs.length; i++) {
+        mined.add(ids[i]!);
+        touched.add(toHex(senders[i]!)).add(toHex(b.txs[i]!.to));
       }
     }
     const readmit = new Map<string, Entry[]>();

@@ -8,9 +8,27 @@ export const HASH_LEN = 32;
 
 export { sha256 };
 
+const nobleSha256d = (data: Uint8Array): Uint8Array => sha256(sha256(data));
+let sha256dImpl = nobleSha256d;
+
 /** Double SHA-256, as Bitcoin uses for ids and proof of work (length-extension safe). */
 export function sha256d(data: Uint8Array): Uint8Array {
-  return sha256(sha256(data));
+  return sha256dImpl(data);
+}
+
+/**
+ * Lets an outer ring supply a faster double SHA-256 (node:crypto; the core stays platform-neutral).
+ * The candidate must agree with noble on a few inputs or it is refused (returns false).
+ */
+export function useSha256d(fn: (data: Uint8Array) => Uint8Array): boolean {
+  for (const n of [0, 1, 55, 56, 64, 92, 190, 1000]) {
+    const d = Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff);
+    const a = fn(d);
+    const b = nobleSha256d(d);
+    if (a.length !== b.length || a.some((x, i) => x !== b[i])) return false;
+  }
+  sha256dImpl = fn;
+  return true;
 }
 
 export function hash160(data: Uint8Array): Uint8Array {

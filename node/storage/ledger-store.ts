@@ -1,7 +1,8 @@
 /**
  * The chain database: the only module that imports `level` for chain data. Every block connect and
  * disconnect is exactly one atomic LevelDB batch that also moves the tip pointer, so after any crash
- * the stored tip is a fully connected block and the account state matches it.
+ * the stored tip is a fully connected block and the account state matches it. A block that extends the
+ * tip has its body and index entry in that same batch (one write per block during sync).
  */
 import { Level } from 'level';
 import { NodeError } from '../core/errors.js';
@@ -27,6 +28,8 @@ export interface ConnectWrite {
   accounts: Map<string, Account>;
   /** Prior values of the same accounts (undo data). */
   prior: Map<string, Account>;
+  /** The block's body and index entry, when not stored yet: written in the same batch. */
+  body?: { bytes: Uint8Array; entry: IndexEntry };
 }
 
 export interface DisconnectWrite {
@@ -184,6 +187,10 @@ export class LedgerStore {
   async writeConnect(c: ConnectWrite): Promise<void> {
     const height = c.block.header.height;
     const ops: Op[] = [];
+    if (c.body) {
+      ops.push({ type: 'put', key: blockKey(c.hash), value: c.body.bytes });
+      ops.push({ type: 'put', key: indexKey(c.hash), value: encodeIndexEntry(c.body.entry) });
+    }
     for (const [k, a] of c.accounts) ops.push(accountOp(fromHex(k), a));
     for (let i = 0; i < c.ids.length; i++) {
       const id = c.ids[i]!;

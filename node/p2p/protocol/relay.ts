@@ -13,9 +13,9 @@
  */
 import { Chain } from '../../chain/chain.js';
 import { Mempool } from '../../chain/mempool.js';
+import { txIdsHexOf } from '../../chain/block-facts.js';
 import { Block } from '../../core/block.js';
 import { toHex } from '../../core/bytes.js';
-import { txIdHex } from '../../core/tx.js';
 import { Log } from '../../log.js';
 import { BoundedSet } from './bounded-set.js';
 import { InvItem, InvKind, MAX_INV } from './messages.js';
@@ -151,7 +151,7 @@ export class Relay {
 
   /** Transactions of newly connected blocks need not be fetched again when someone announces them. */
   noteConfirmed(blocks: Block[]): void {
-    for (const b of blocks) for (const tx of b.txs) this.recentTxs.add(txIdHex(tx));
+    for (const b of blocks) for (const id of txIdsHexOf(b)) this.recentTxs.add(id);
   }
 
   // ---- fetching ----

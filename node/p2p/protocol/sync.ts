@@ -33,6 +33,8 @@ import { Relay, sendInv } from './relay.js';
 export const DOWNLOAD_WINDOW = 1024;
 /** Block requests outstanding per peer. */
 export const BLOCKS_IN_FLIGHT_PER_PEER = 16;
+/** Free slots a peer with blocks in flight must have before it is sent more requests. */
+export const REQUEST_BATCH_MIN = BLOCKS_IN_FLIGHT_PER_PEER / 2;
 /** A getheaders not answered within this time: the peer is given up (disconnected if it claims more work). */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 5_000;
 /** Block requests a peer may leave unanswered (timed out) before it is disconnected. */
@@ -252,8 +254,11 @@ export class Sync {
     for (const [p, s] of this.state) {
       const target = s.best;
       if (!p.isEstablished || !target || target.work <= tip.work || target.status !== BlockStatus.Valid) continue;
-      let free = BLOCKS_IN_FLIGHT_PER_PEER - this.o.relay.blocksInFlight(p);
-      if (free <= 0) continue;
+      const inFlight = this.o.relay.blocksInFlight(p);
+      let free = BLOCKS_IN_FLIGHT_PER_PEER - inFlight;
+      // Requests go out in batches (one getdata for at least half the slots), not one per block done;
+      // a peer with half its slots still busy is asked again when those are answered or time out.
+      if (free <= 0 || (inFlight > 0 && free < REQUEST_BATCH_MIN)) continue;
       const path = this.path[target.height] === target ? this.path : this.walk(target, tip.height);
       let fork = Math.min(tip.height, target.height);
       while (fork > 0 && (!path[fork] || !chain.isOnMainChain(path[fork]!.hash))) fork--;

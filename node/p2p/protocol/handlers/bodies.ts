@@ -108,6 +108,27 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     peer.misbehave('known-invalid', 100, `block ${hex}`);
     return;
   }
+  // A block we asked for (sync) is handed over without waiting, up to MAX_BLOCK_ACCEPTS_PER_PEER of a
+  // peer's at once, so the next ones are decoded and their signatures checked (Chain.prepare) while
+  // this one is connected. The chain still takes them one at a time, in order; anything unsolicited waits.
+  const job = acceptBody(ctx, peer, block, hash, hex, claim.requested).catch((e: unknown) => {
+    ctx.log.error({ err: e, peer: peer.label, block: hex }, 'error accepting a block; dropping the peer');
+    peer.disconnect('internal-error');
+  });
+  if (!claim.requested) return job;
+  let running = accepting.get(peer);
+  if (!running) accepting.set(peer, (running = new Set()));
+  const set = running;
+  set.add(job);
+  void job.then(() => set.delete(job));
+  if (set.size >= MAX_BLOCK_ACCEPTS_PER_PEER) await Promise.race(set);
+}
+
+/** Requested blocks of one peer handed to the chain at the same time (each holds one block, <= its requests in flight). */
+export const MAX_BLOCK_ACCEPTS_PER_PEER = 8;
+const accepting = new WeakMap<Peer, Set<Promise<void>>>();
+
+async function acceptBody(ctx: ProtocolContext, peer: Peer, block: Block, hash: Uint8Array, hex: string, requested: boolean): Promise<void> {
   let r;
   try {
     r = await ctx.chain.acceptBlock(block);
@@ -121,7 +142,7 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     ctx.sync.onBlockDone(hex, false);
     duplicate(ctx, peer, 'block', true);
   } else {
-    refused(ctx, peer, hex, block.header.height, r, claim.requested);
+    refused(ctx, peer, hex, block.header.height, r, requested);
   }
 }
 
