@@ -20,7 +20,7 @@ import { Block, blockHash } from '../node/core/block.js';
 import { devAccounts } from '../node/core/dev-accounts.js';
 import { ChainParams } from '../node/core/params.js';
 import { Tx } from '../node/core/tx.js';
-import { loadOrCreateNodeKey } from '../node/p2p/node-key.js';
+import { loadOrCreateNodeKey } from '../node/p2p/peers/node-key.js';
 import { P2PNode } from '../node/p2p/p2p-node.js';
 import { VerifyPool } from '../node/verify/verify-pool.js';
 import { COIN, DEV, makeBlock, makeTx, testGenesisJson, testParams } from '../test/helpers/chain-fixtures.js';
