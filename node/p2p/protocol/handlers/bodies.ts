@@ -91,15 +91,17 @@ export function screenBlockHeader(ctx: ProtocolContext, peer: Peer, header: Bloc
   return false;
 }
 
-export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block): Promise<void> {
+/** `viaCompact`: rebuilt from the peer's cmpctblock (pushed before validation, as BIP-152 allows). */
+export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block, viaCompact = false): Promise<void> {
   const hash = blockHash(block.header);
   const hex = toHex(hash);
   ctx.stats.blockBodiesReceived++;
   peer.known.add(hex);
   const claim = ctx.relay.claim(peer, 'block', hex, hash);
+  const requested = claim.requested || viaCompact;
   if (!claim.first || ctx.chain.hasBlock(hash)) {
     if (claim.first) ctx.relay.complete('block', hex);
-    duplicate(ctx, peer, 'block', claim.requested);
+    duplicate(ctx, peer, 'block', requested);
     ctx.sync.onBlockDone(hex, true);
     return;
   }
@@ -108,6 +110,8 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     peer.misbehave('known-invalid', 100, `block ${hex}`);
     return;
   }
+  // Compact block relay: high-bandwidth peers get it now, before it is validated and stored.
+  ctx.compact?.pushEarly(block, peer);
   let r;
   try {
     r = await ctx.chain.acceptBlock(block);
@@ -121,12 +125,12 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     ctx.sync.onBlockDone(hex, false);
     duplicate(ctx, peer, 'block', true);
   } else {
-    refused(ctx, peer, hex, block.header.height, r, claim.requested);
+    refused(ctx, peer, hex, block.header.height, r, requested, viaCompact);
   }
 }
 
 /** What a refused block costs its sender, and what we do next. */
-function refused(ctx: ProtocolContext, peer: Peer, hex: string, height: number, r: Rejection, requested: boolean): void {
+function refused(ctx: ProtocolContext, peer: Peer, hex: string, height: number, r: Rejection, requested: boolean, viaCompact = false): void {
   if (r.class === 'missing-parent') {
     // The sender has a chain we do not know: learn it through headers; the block itself is not kept.
     ctx.sync.onUnknownParent(peer);
@@ -138,7 +142,8 @@ function refused(ctx: ProtocolContext, peer: Peer, hex: string, height: number, 
     ctx.sync.onBlockDone(hex, false);
     if (!BODY_MISMATCH_REASONS.has(r.reason)) ctx.relay.rejected.add(hex);
     ctx.log.info({ peer: peer.label, block: hex, height, reason: r.reason }, 'invalid block from peer');
-    peer.misbehave(r.reason, blockPenalty(r), `block ${hex}`);
+    // A compact block's body was pushed before its sender validated it: its header is all it answers for.
+    if (!viaCompact) peer.misbehave(r.reason, blockPenalty(r), `block ${hex}`);
   } else {
     ctx.sync.onBlockDone(hex, false);
     ctx.log.debug({ peer: peer.label, block: hex, reason: r.reason, class: r.class }, 'block not accepted');
