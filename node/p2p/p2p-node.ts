@@ -298,6 +298,11 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     return this.stopping;
   }
 
+  /** nodeIds of the established peers that asked us to push new blocks as cmpctblock (sendcmpct 1). */
+  highBandwidthPeers(): string[] {
+    return (this.manager?.established() ?? []).filter((p) => this.compact?.isHighBandwidthTo(p)).map((p) => p.nodeIdHex!);
+  }
+
   /** Established peers. */
   peers(): PeerInfo[] {
     return (this.manager?.established() ?? []).map(peerInfo);

@@ -183,7 +183,8 @@ export class CompactRelay {
     if (!a || !checkReconstructed(block)) return;
     this.audits.delete(hex);
     const all = block.txs.map((_, i) => i);
-    if (a.msg.shortIds.length !== block.txs.length || !matchesShortIds(a.msg, all, block.txs))
+    const same = a.msg.reward === block.reward && toHex(a.msg.miner) === toHex(block.miner) && a.msg.shortIds.length === block.txs.length;
+    if (!same || !matchesShortIds(a.msg, all, block.txs))
       a.peer.misbehave('bad-cmpct-block', PENALTIES['bad-cmpct-block'], `block ${hex}`);
   }
 
