@@ -4,7 +4,7 @@
  * specification.
  *
  * Short id of a transaction in one announcement:
- *   key     = sha256(header bytes (92) || salt u64 big-endian)
+ *   key     = sha256(header bytes (92) || salt u64 little-endian, as on the wire)
  *   shortId = first 6 bytes of sha256(key || txid)
  * The key changes with every block and every announcement's random salt, so nobody can precompute
  * transactions whose short ids collide in blocks to come (BIP-152's reason for SipHash keyed by the
@@ -24,7 +24,7 @@ export function shortIdKey(header: BlockHeader, salt: bigint): Uint8Array {
   const h = encodeHeader(header);
   const buf = new Uint8Array(h.length + 8);
   buf.set(h);
-  new DataView(buf.buffer).setBigUint64(h.length, salt);
+  new DataView(buf.buffer).setBigUint64(h.length, salt, true);
   return sha256(buf);
 }
 
