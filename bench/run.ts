@@ -10,6 +10,7 @@ import { benchVerify } from './verify-bench.js';
 import { benchChain } from './chain-bench.js';
 import { benchP2P } from './p2p-bench.js';
 import { benchTx } from './tx-bench.js';
+import { benchCompact } from './compact-bench.js';
 
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -33,6 +34,10 @@ async function main(): Promise<void> {
   if (want('tx')) {
     log('transactions (node processes) ...');
     Object.assign(results, await benchTx(log));
+  }
+  if (want('compact')) {
+    log('compact block relay (node processes) ...');
+    Object.assign(results, await benchCompact(log));
   }
   if (typeof results.ingestTxPerSec === 'number' && typeof results.poolVerifyPerSec === 'number')
     results.ingestVsPoolVerify = Number((results.ingestTxPerSec / results.poolVerifyPerSec).toFixed(2));

@@ -61,10 +61,10 @@ export interface Candidate {
 }
 
 export type Reconstruction =
-  /** Every transaction found; `block` still has to match its merkle root (checkReconstructed). */
-  | { kind: 'complete'; block: Block }
-  /** `missing` indexes (increasing) still have to be fetched; `txs` has holes there. */
-  | { kind: 'partial'; txs: (Tx | undefined)[]; missing: number[] }
+  /** Every transaction found; `block` still has to match its merkle root (checkReconstructed). `ids`: its tx ids. */
+  | { kind: 'complete'; block: Block; ids: Uint8Array[] }
+  /** `missing` indexes (increasing) still have to be fetched; `txs` and `ids` have holes there. */
+  | { kind: 'partial'; txs: (Tx | undefined)[]; ids: (Uint8Array | undefined)[]; missing: number[] }
   /** The announcement itself is unusable (two equal short ids): fetch the full block. */
   | { kind: 'failed'; reason: 'duplicate-short-ids' };
 
@@ -80,6 +80,7 @@ export function reconstruct(m: CmpctBlockMessage, candidates: Iterable<Candidate
     wanted.set(n, i);
   }
   const txs: (Tx | undefined)[] = new Array(m.shortIds.length);
+  const ids: (Uint8Array | undefined)[] = new Array(m.shortIds.length);
   const ambiguous = new Set<number>();
   if (wanted.size > 0) {
     const s = new ShortIds(shortIdKey(m.header, m.salt));
@@ -87,31 +88,42 @@ export function reconstruct(m: CmpctBlockMessage, candidates: Iterable<Candidate
       const i = wanted.get(s.number(c.id));
       if (i === undefined) continue;
       if (txs[i] !== undefined) ambiguous.add(i);
-      else txs[i] = c.tx;
+      else {
+        txs[i] = c.tx;
+        ids[i] = c.id;
+      }
     }
   }
   const missing: number[] = [];
   for (let i = 0; i < txs.length; i++) {
-    if (ambiguous.has(i)) txs[i] = undefined;
+    if (ambiguous.has(i)) txs[i] = ids[i] = undefined;
     if (txs[i] === undefined) missing.push(i);
   }
-  if (missing.length > 0) return { kind: 'partial', txs, missing };
-  return { kind: 'complete', block: { header: m.header, miner: m.miner, reward: m.reward, txs: txs as Tx[] } };
+  if (missing.length > 0) return { kind: 'partial', txs, ids, missing };
+  return { kind: 'complete', block: { header: m.header, miner: m.miner, reward: m.reward, txs: txs as Tx[] }, ids: ids as Uint8Array[] };
 }
 
-/** Whether the rebuilt block matches its header's merkle root (a false short-id match would not). */
-export function checkReconstructed(block: Block): boolean {
-  const r = computeMerkleRoot(block);
+/**
+ * Whether the rebuilt block matches its header's merkle root (a false short-id match would not).
+ * `ids`: the transactions' ids when known (the candidates'), else computed.
+ */
+export function checkReconstructed(block: Block, ids?: Uint8Array[]): boolean {
+  const r = computeMerkleRoot(block, ids);
   return !r.mutated && equalBytes(r.root, block.header.merkleRoot);
 }
 
-/** Whether every transaction in `txs` has the short id announced at its index (blocktxn, audits). */
-export function matchesShortIds(m: Pick<CmpctBlockMessage, 'header' | 'salt' | 'shortIds'>, indexes: number[], txs: Tx[]): boolean {
-  if (indexes.length !== txs.length) return false;
+/**
+ * Whether every transaction in `txs` has the short id announced at its index (blocktxn, audits).
+ * Returns their ids when they all do, else undefined.
+ */
+export function matchesShortIds(m: Pick<CmpctBlockMessage, 'header' | 'salt' | 'shortIds'>, indexes: number[], txs: Tx[]): Uint8Array[] | undefined {
+  if (indexes.length !== txs.length) return undefined;
   const s = new ShortIds(shortIdKey(m.header, m.salt));
+  const ids: Uint8Array[] = new Array(txs.length);
   for (let k = 0; k < txs.length; k++) {
     const want = m.shortIds[indexes[k]!];
-    if (!want || !equalBytes(s.bytes(txId(txs[k]!)), want)) return false;
+    ids[k] = txId(txs[k]!);
+    if (!want || !equalBytes(s.bytes(ids[k]!), want)) return undefined;
   }
-  return true;
+  return ids;
 }

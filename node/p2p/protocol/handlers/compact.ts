@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { Block, blockHash } from '../../../core/block.js';
 import { toHex } from '../../../core/bytes.js';
-import { Tx } from '../../../core/tx.js';
+import { Tx, txId } from '../../../core/tx.js';
 import { Candidate, checkReconstructed, makeCmpctBlock, matchesShortIds, reconstruct } from '../compact.js';
 import { ProtocolContext } from '../context.js';
 import { PROTOCOL_VERSION } from '../handshake.js';
@@ -45,6 +45,7 @@ interface Pending {
   peer: Peer;
   msg: CmpctBlockMessage;
   txs: (Tx | undefined)[];
+  ids: (Uint8Array | undefined)[];
   missing: number[];
   timer: NodeJS.Timeout;
 }
@@ -101,7 +102,7 @@ export class CompactRelay {
    * Pushes `block` as cmpctblock to the peers that asked (and are not known to have it), when it extends
    * our tip and its body matches its header. Its header was screened (proof of work, parent) already.
    */
-  pushEarly(block: Block, except?: Peer): void {
+  pushEarly(block: Block, except?: Peer, checked?: { ids: Uint8Array[] }): void {
     if (!this.o.enabled) return;
     const hex = toHex(blockHash(block.header));
     const targets = [...this.o.peers()].filter((p) => p !== except && this.hbIn.has(p) && !p.known.has(hex));
@@ -109,8 +110,10 @@ export class CompactRelay {
     // Only a block that extends our tip (or just became it: one of ours), as BIP-152 asks.
     const tipHex = toHex(this.ctx.chain.tip.hash);
     if (hex !== tipHex && toHex(block.header.prevHash) !== tipHex) return;
-    if (!checkReconstructed(block)) return; // a mutated body: never announce short ids of it
-    const msg = makeCmpctBlock(block, randomBytes(8).readBigUInt64BE(0));
+    // Never announce short ids of a body that does not match its header (`checked`: it was, by the caller).
+    const ids = checked?.ids ?? block.txs.map(txId);
+    if (!checked && !checkReconstructed(block, ids)) return;
+    const msg = makeCmpctBlock(block, randomBytes(8).readBigUInt64BE(0), ids);
     remember(this.recent, hex, block, MAX_RECENT);
     for (const p of targets) {
       p.known.add(hex);
@@ -129,7 +132,7 @@ export class CompactRelay {
     this.ctx.stats.compactBlocksReceived++;
     const r = reconstruct(msg, mempoolCandidates(this.ctx));
     if (r.kind === 'failed') return this.fallback(peer, msg, r.reason);
-    if (r.kind === 'complete') return this.finish(peer, msg, r.block);
+    if (r.kind === 'complete') return this.finish(peer, msg, r.block, r.ids);
     if (r.missing.length > MAX_BLOCKTXN) return this.fallback(peer, msg, 'too-many-missing');
     if (this.pending.size >= MAX_PENDING) {
       const [oldHex, old] = this.pending.entries().next().value!;
@@ -143,7 +146,7 @@ export class CompactRelay {
       this.fallback(p.peer, p.msg, 'blocktxn-timeout');
     }, this.o.blockTxnTimeoutMs);
     timer.unref();
-    this.pending.set(hex, { peer, msg, txs: r.txs, missing: r.missing, timer });
+    this.pending.set(hex, { peer, msg, txs: r.txs, ids: r.ids, missing: r.missing, timer });
     this.ctx.stats.compactRoundTrips++;
     peer.send({ type: 'getblocktxn', blockHash: hash, indexes: r.missing });
   }
@@ -163,12 +166,17 @@ export class CompactRelay {
     const p = this.pending.get(hex);
     if (!p || p.peer !== peer) return; // late (we already fell back) or never asked: ignored, cheap
     this.dropPending(hex, p);
-    if (!matchesShortIds(p.msg, p.missing, msg.txs)) {
+    const ids = matchesShortIds(p.msg, p.missing, msg.txs);
+    if (!ids) {
       peer.misbehave('bad-blocktxn', PENALTIES['bad-blocktxn'], `block ${hex}`);
       return this.fallback(peer, p.msg, 'bad-blocktxn');
     }
-    p.missing.forEach((idx, k) => (p.txs[idx] = msg.txs[k]));
-    return this.finish(peer, p.msg, { header: p.msg.header, miner: p.msg.miner, reward: p.msg.reward, txs: p.txs as Block['txs'] });
+    p.missing.forEach((idx, k) => {
+      p.txs[idx] = msg.txs[k];
+      p.ids[idx] = ids[k];
+    });
+    const block = { header: p.msg.header, miner: p.msg.miner, reward: p.msg.reward, txs: p.txs as Block['txs'] };
+    return this.finish(peer, p.msg, block, p.ids as Uint8Array[]);
   }
 
   /**
@@ -188,12 +196,14 @@ export class CompactRelay {
       a.peer.misbehave('bad-cmpct-block', PENALTIES['bad-cmpct-block'], `block ${hex}`);
   }
 
-  private async finish(peer: Peer, msg: CmpctBlockMessage, block: Block): Promise<void> {
+  private async finish(peer: Peer, msg: CmpctBlockMessage, block: Block, ids: Uint8Array[]): Promise<void> {
     const hash = blockHash(msg.header);
     const hex = toHex(hash);
     if (this.ctx.chain.hasBlock(hash) || this.ctx.relay.isBlockInFlight(hex)) return; // another copy won the race
-    if (!checkReconstructed(block)) return this.fallback(peer, msg, 'merkle-mismatch');
+    if (!checkReconstructed(block, ids)) return this.fallback(peer, msg, 'merkle-mismatch');
     this.ctx.stats.compactBlocksRebuilt++;
+    // Pushed on before validation (handleBlock's own push then finds everyone served).
+    this.pushEarly(block, peer, { ids });
     await handleBlock(this.ctx, peer, block, true);
   }
 
