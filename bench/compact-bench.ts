@@ -9,6 +9,9 @@
  * them (`generate 1`). A block's propagation delay to a node is the node's first-seen time of that
  * block as its tip (getArrivals: wall clock, one machine) minus node 0's. 4 receivers x ROUNDS blocks
  * give the median and p90; the ratio is compact / no-compact (the issue asks <= 0.5).
+ * The same is then measured on a line (node i dials only node i-1, one outbound connection each): the
+ * last node is 4 hops from the miner, so each hop's cost (announce, request, body, validation and
+ * storage before relaying without compact blocks; a rebuild from the mempool with them) adds up.
  * Every process is started and stopped here by its PID; datadirs are temporary and removed.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -31,7 +34,13 @@ export interface CompactBench {
   propagation5ProcP90MsNoCompact: number;
   /** compact p50 / no-compact p50. */
   propagation5ProcRatio: number;
+  /** The same on a line of 5 (1 to 4 hops). */
+  propagationLineP50Ms: number;
+  propagationLineP50MsNoCompact: number;
+  propagationLineRatio: number;
 }
+
+type Topology = 'mesh' | 'line';
 
 const NODES = 5;
 const SENDERS = 50;
@@ -74,26 +83,46 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function startNet(root: string, genesis: string, compact: boolean): Promise<{ rpc: string; child: ChildProcess }[]> {
+async function startNet(root: string, genesis: string, compact: boolean, topology: Topology): Promise<{ rpc: string; child: ChildProcess }[]> {
   const mainJs = join(packageRoot(), 'dist', 'node', 'main.js');
-  const seeds = Array.from({ length: 3 }, (_, i) => `ws://127.0.0.1:${P2P_BASE + i}`).join(',');
+  const meshSeeds = Array.from({ length: 3 }, (_, i) => `ws://127.0.0.1:${P2P_BASE + i}`).join(',');
   const procs: { rpc: string; child: ChildProcess }[] = [];
   for (let i = 0; i < NODES; i++) {
     const args = [mainJs, '--datadir', join(root, `n${i}`), '--port', String(P2P_BASE + i), '--rpc-port', String(RPC_BASE + i)];
+    const seeds = topology === 'mesh' ? meshSeeds : i === 0 ? 'none' : `ws://127.0.0.1:${P2P_BASE + i - 1}`;
+    if (topology === 'line') args.push('--max-outbound', i === 0 ? '0' : '1');
     args.push('--genesis', genesis, '--seeds', seeds, '--log-level', 'warn', '--refresh-interval', '1000');
     if (!compact) args.push('--no-compact');
     procs.push({ rpc: `http://127.0.0.1:${RPC_BASE + i}`, child: spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] }) });
+    // A line is built one node at a time: each dials its seed before it learns of any other address.
+    if (topology === 'line') await waitReady(procs, i, i > 0 ? 1 : 0);
   }
-  for (const [i, p] of procs.entries())
-    await waitUntil(`node ${i} RPC`, 30_000, async () => {
+  for (let i = 0; i < NODES; i++) await waitReady(procs, i, 0);
+  const want = (i: number) => (topology === 'mesh' ? NODES - 1 : i === 0 || i === NODES - 1 ? 1 : 2);
+  try {
+    await waitUntil(`the ${topology}`, 90_000, async () => (await Promise.all(procs.map((p) => call<unknown[]>(p.rpc, 'getPeers').catch(() => [])))).every((l, i) => l.length >= want(i)), 200);
+  } catch (e) {
+    await Promise.all(procs.map((q) => stopProcess(q.child, 10_000)));
+    throw e;
+  }
+  return procs;
+}
+
+/** Waits until node i answers RPC with at least `peers` peers; stops every node on failure. */
+async function waitReady(procs: { rpc: string; child: ChildProcess }[], i: number, peers: number): Promise<void> {
+  const p = procs[i]!;
+  try {
+    await waitUntil(`node ${i} with ${peers} peers`, 30_000, async () => {
       if (p.child.exitCode !== null) throw new NodeError('INTERNAL', `bench: node ${i} exited with ${p.child.exitCode}`);
-      return call(p.rpc, 'getInfo').then(
-        () => true,
+      return call<unknown[]>(p.rpc, 'getPeers').then(
+        (l) => l.length >= peers,
         () => false,
       );
     }, 100);
-  await waitUntil('every node with 4 peers', 90_000, async () => (await Promise.all(procs.map((p) => call<unknown[]>(p.rpc, 'getPeers')))).every((l) => l.length >= NODES - 1), 200);
-  return procs;
+  } catch (e) {
+    await Promise.all(procs.map((q) => stopProcess(q.child, 10_000)));
+    throw e;
+  }
 }
 
 /** Sends the transfers through CLIENTS concurrent clients, each sender's in nonce order. */
@@ -107,8 +136,8 @@ async function submit(rpc: string, perSender: string[][]): Promise<void> {
   );
 }
 
-async function measure(root: string, genesis: string, compact: boolean, rounds: string[][][], log: (s: string) => void): Promise<number[]> {
-  const procs = await startNet(root, genesis, compact);
+async function measure(root: string, genesis: string, compact: boolean, topology: Topology, rounds: string[][][], log: (s: string) => void): Promise<number[]> {
+  const procs = await startNet(root, genesis, compact, topology);
   const delays: number[] = [];
   try {
     const [origin] = procs;
@@ -126,7 +155,7 @@ async function measure(root: string, genesis: string, compact: boolean, rounds: 
       const t0 = times[0]!;
       delays.push(...times.slice(1).map((t) => t! - t0));
     }
-    log(`  ${compact ? 'compact   ' : 'no-compact'}: ${rounds.length} blocks of ${TXS_PER_BLOCK} txs to ${NODES - 1} nodes, delays ${[...delays].sort((a, b) => a - b).join(' ')} ms`);
+    log(`  ${topology}, ${compact ? 'compact   ' : 'no-compact'}: ${rounds.length} blocks of ${TXS_PER_BLOCK} txs to ${NODES - 1} nodes, delays ${[...delays].sort((a, b) => a - b).join(' ')} ms`);
   } finally {
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
   }
@@ -157,16 +186,22 @@ export async function benchCompact(log: (s: string) => void): Promise<CompactBen
         ),
       ),
     );
-    const off = await measure(join(root, 'off'), genesis, false, rounds, log);
-    const on = await measure(join(root, 'on'), genesis, true, rounds, log);
+    const off = await measure(join(root, 'off'), genesis, false, 'mesh', rounds, log);
+    const on = await measure(join(root, 'on'), genesis, true, 'mesh', rounds, log);
     const p50 = percentile(on, 50);
     const p50Off = percentile(off, 50);
+    const lineRounds = rounds.slice(0, Math.ceil(rounds.length / 2));
+    const lineOff = percentile(await measure(join(root, 'line-off'), genesis, false, 'line', lineRounds, log), 50);
+    const lineOn = percentile(await measure(join(root, 'line-on'), genesis, true, 'line', lineRounds, log), 50);
     return {
       propagation5ProcP50Ms: p50,
       propagation5ProcP90Ms: percentile(on, 90),
       propagation5ProcP50MsNoCompact: p50Off,
       propagation5ProcP90MsNoCompact: percentile(off, 90),
       propagation5ProcRatio: Number((p50 / Math.max(1, p50Off)).toFixed(2)),
+      propagationLineP50Ms: lineOn,
+      propagationLineP50MsNoCompact: lineOff,
+      propagationLineRatio: Number((lineOn / Math.max(1, lineOff)).toFixed(2)),
     };
   } finally {
     agent.destroy();

@@ -162,3 +162,20 @@ test('getblocktxn with out-of-range or unordered indexes is misbehaviour', async
     assert.equal((await r.next('disconnect')).reason, 'bad-getblocktxn-indexes', `indexes ${indexes.join(',')}`);
   }
 });
+
+test('a node asks at most 3 peers for high-bandwidth pushes; a freed slot goes to another peer', async () => {
+  const node = await startTestNode({ name: 'cmpct-cap', params });
+  const raws: RawPeer[] = [];
+  for (let i = 0; i < 5; i++) raws.push(keepAlive(await rawPeer(node.url, { params })));
+  const asked = () => raws.filter((r) => !r.isClosed() && r.received.some((m) => m.type === 'sendcmpct' && m.highBandwidth));
+  await waitFor(() => asked().length === 3, 5_000, 'three sendcmpct');
+  // Settled: a ping round trip to each, and still only three were asked.
+  for (const r of raws) r.send({ type: 'ping', nonce: 1n });
+  await Promise.all(raws.map((r) => r.next('pong')));
+  assert.equal(asked().length, 3);
+  // One of the three leaves: one of the two others is asked in its place.
+  const gone = asked()[0]!;
+  gone.close();
+  await waitFor(() => asked().length === 3 && !asked().includes(gone), 5_000, 'the freed slot refilled');
+  await node.stop();
+});

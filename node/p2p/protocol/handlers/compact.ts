@@ -90,7 +90,12 @@ export class CompactRelay {
 
   onClosed(peer: Peer): void {
     if (!this.hbOut.delete(peer)) return;
-    for (const p of this.o.peers()) if (p !== peer && !this.hbOut.has(p)) return this.onEstablished(p);
+    // The slot goes to the next established peer that speaks compact blocks and was not asked yet.
+    for (const p of this.o.peers()) {
+      if (p === peer || this.hbOut.has(p)) continue;
+      this.onEstablished(p);
+      if (this.hbOut.has(p)) return;
+    }
   }
 
   handleSendCmpct(peer: Peer, msg: MessageOf<'sendcmpct'>): void {
