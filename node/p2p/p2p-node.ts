@@ -424,7 +424,8 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     relay.noteConfirmed(change.connected);
     this.sync!.onTip(change);
     // A block of ours (mined, submitted) that extends the tip: high-bandwidth peers get it compact first.
-    if (change.connected.length === 1 && change.disconnected.length === 0) this.compact?.pushEarly(change.connected[0]!);
+    // (Connected: the chain checked its body against its header already.)
+    if (change.connected.length === 1 && change.disconnected.length === 0) this.compact?.pushEarly(change.connected[0]!, undefined, true);
     // Announced whatever sync is doing: what a peer claims must never hold back relay to the others.
     relay.announce('block', change.connected.slice(-MAX_BLOCKS_TO_ANNOUNCE).map((b) => blockHash(b.header)));
   }

@@ -107,16 +107,18 @@ export class CompactRelay {
    * Pushes `block` as cmpctblock to the peers that asked (and are not known to have it), when it extends
    * our tip and its body matches its header. Its header was screened (proof of work, parent) already.
    */
-  pushEarly(block: Block, except?: Peer, checked?: { ids: Uint8Array[] }): void {
+  pushEarly(block: Block, except?: Peer, checked?: { ids: Uint8Array[] } | true): void {
     if (!this.o.enabled) return;
     const hex = toHex(blockHash(block.header));
-    const targets = [...this.o.peers()].filter((p) => p !== except && this.hbIn.has(p) && !p.known.has(hex));
+    // Not to a peer whose chain already reaches this height (e.g. the ones we sync from): it has it.
+    const height = block.header.height;
+    const targets = [...this.o.peers()].filter((p) => p !== except && this.hbIn.has(p) && !p.known.has(hex) && p.bestHeight < height);
     if (targets.length === 0) return;
     // Only a block that extends our tip (or just became it: one of ours), as BIP-152 asks.
     const tipHex = toHex(this.ctx.chain.tip.hash);
     if (hex !== tipHex && toHex(block.header.prevHash) !== tipHex) return;
     // Never announce short ids of a body that does not match its header (`checked`: it was, by the caller).
-    const ids = checked?.ids ?? block.txs.map(txId);
+    const ids = checked && checked !== true ? checked.ids : block.txs.map(txId);
     if (!checked && !checkReconstructed(block, ids)) return;
     const msg = makeCmpctBlock(block, randomBytes(8).readBigUInt64BE(0), ids);
     remember(this.recent, hex, block, MAX_RECENT);
