@@ -179,3 +179,19 @@ test('a node asks at most 3 peers for high-bandwidth pushes; a freed slot goes t
   await waitFor(() => asked().length === 3 && !asked().includes(gone), 5_000, 'the freed slot refilled');
   await node.stop();
 });
+
+test('a compact block that rebuilds into an invalid block costs its sender what the block would', async () => {
+  const r = keepAlive(await rawPeer(solo.url, { params }));
+  const [good] = txsFrom(1);
+  const sig = new Uint8Array(good!.sig);
+  sig[10] = sig[10]! ^ 0xff;
+  const bad = { ...good!, sig };
+  const tipBefore = solo.chain.tip.hashHex;
+  const blk = nextOn(solo, [bad]);
+  r.send(makeCmpctBlock(blk, 3n));
+  await r.next('getblocktxn');
+  r.send({ type: 'blocktxn', blockHash: blockHash(blk.header), txs: [bad] });
+  const bye = await r.next('disconnect');
+  assert.match(bye.reason, /^bad-/);
+  assert.equal(solo.chain.tip.hashHex, tipBefore);
+});

@@ -91,7 +91,7 @@ export function screenBlockHeader(ctx: ProtocolContext, peer: Peer, header: Bloc
   return false;
 }
 
-/** `viaCompact`: rebuilt from the peer's cmpctblock (pushed before validation, as BIP-152 allows). */
+/** `viaCompact`: rebuilt from the peer's cmpctblock (we asked for it, in effect: never an unrequested duplicate). */
 export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block, viaCompact = false): Promise<void> {
   const hash = blockHash(block.header);
   const hex = toHex(hash);
@@ -110,7 +110,8 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     peer.misbehave('known-invalid', 100, `block ${hex}`);
     return;
   }
-  // Compact block relay: high-bandwidth peers get it now, before it is validated and stored.
+  // Compact block relay: high-bandwidth peers get it now, before it is validated and stored, if every
+  // transaction is one our mempool holds (else after validation, at the tip change).
   ctx.compact?.pushEarly(block, peer);
   let r;
   try {
@@ -125,12 +126,12 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     ctx.sync.onBlockDone(hex, false);
     duplicate(ctx, peer, 'block', true);
   } else {
-    refused(ctx, peer, hex, block.header.height, r, requested, viaCompact);
+    refused(ctx, peer, hex, block.header.height, r, requested);
   }
 }
 
 /** What a refused block costs its sender, and what we do next. */
-function refused(ctx: ProtocolContext, peer: Peer, hex: string, height: number, r: Rejection, requested: boolean, viaCompact = false): void {
+function refused(ctx: ProtocolContext, peer: Peer, hex: string, height: number, r: Rejection, requested: boolean): void {
   if (r.class === 'missing-parent') {
     // The sender has a chain we do not know: learn it through headers; the block itself is not kept.
     ctx.sync.onUnknownParent(peer);
@@ -142,8 +143,7 @@ function refused(ctx: ProtocolContext, peer: Peer, hex: string, height: number, 
     ctx.sync.onBlockDone(hex, false);
     if (!BODY_MISMATCH_REASONS.has(r.reason)) ctx.relay.rejected.add(hex);
     ctx.log.info({ peer: peer.label, block: hex, height, reason: r.reason }, 'invalid block from peer');
-    // A compact block's body was pushed before its sender validated it: its header is all it answers for.
-    if (!viaCompact) peer.misbehave(r.reason, blockPenalty(r), `block ${hex}`);
+    peer.misbehave(r.reason, blockPenalty(r), `block ${hex}`);
   } else {
     ctx.sync.onBlockDone(hex, false);
     ctx.log.debug({ peer: peer.label, block: hex, reason: r.reason, class: r.class }, 'block not accepted');

@@ -15,8 +15,10 @@
  * same peer announced costs 'bad-blocktxn' (100); an announcement whose short ids turn out to differ
  * from the genuine block's (merkle-checked full body) costs 'bad-cmpct-block' (100), as a bad block
  * would. A false match in our own mempool costs nobody anything. A block rebuilt from a compact
- * announcement that then fails validation costs its sender nothing beyond what its header costs (the
- * sender pushed it before validating it, as BIP-152 allows); it is cached as invalid like any other.
+ * announcement that then fails validation costs its sender what the same block would cost in a `block`
+ * message: unlike BIP-152 (which lets a relayer push blocks it has not validated), a node here pushes
+ * before validation only blocks made wholly of transactions its own mempool holds, so an honest node
+ * never relays a block with a transaction it has not validated (pushEarly).
  */
 import { randomBytes } from 'node:crypto';
 import { Block, blockHash } from '../../../core/block.js';
@@ -106,6 +108,11 @@ export class CompactRelay {
   /**
    * Pushes `block` as cmpctblock to the peers that asked (and are not known to have it), when it extends
    * our tip and its body matches its header. Its header was screened (proof of work, parent) already.
+   * `checked`: true for a block the chain just connected (validated); `{ ids }` for a block rebuilt wholly
+   * from our mempool (merkle-checked, every tx already valid against our tip). Any other block is pushed
+   * before validation only if every one of its transactions is in our mempool: a block carrying anything
+   * we have not validated waits for its own validation (it goes out at the tip change), so this node never
+   * relays a block with an invalid transaction.
    */
   pushEarly(block: Block, except?: Peer, checked?: { ids: Uint8Array[] } | true): void {
     if (!this.o.enabled) return;
@@ -119,6 +126,7 @@ export class CompactRelay {
     if (hex !== tipHex && toHex(block.header.prevHash) !== tipHex) return;
     // Never announce short ids of a body that does not match its header (`checked`: it was, by the caller).
     const ids = checked && checked !== true ? checked.ids : block.txs.map(txId);
+    if (!checked && !ids.every((id) => this.ctx.mempool.has(toHex(id)))) return;
     if (!checked && !checkReconstructed(block, ids)) return;
     const msg = makeCmpctBlock(block, randomBytes(8).readBigUInt64BE(0), ids);
     remember(this.recent, hex, block, MAX_RECENT);
@@ -139,7 +147,7 @@ export class CompactRelay {
     this.ctx.stats.compactBlocksReceived++;
     const r = reconstruct(msg, mempoolCandidates(this.ctx));
     if (r.kind === 'failed') return this.fallback(peer, msg, r.reason);
-    if (r.kind === 'complete') return this.finish(peer, msg, r.block, r.ids);
+    if (r.kind === 'complete') return this.finish(peer, msg, r.block, r.ids, true);
     if (r.missing.length > MAX_BLOCKTXN) return this.fallback(peer, msg, 'too-many-missing');
     if (this.pending.size >= MAX_PENDING) {
       const [oldHex, old] = this.pending.entries().next().value!;
@@ -183,7 +191,7 @@ export class CompactRelay {
       p.ids[idx] = ids[k];
     });
     const block = { header: p.msg.header, miner: p.msg.miner, reward: p.msg.reward, txs: p.txs as Block['txs'] };
-    return this.finish(peer, p.msg, block, p.ids as Uint8Array[]);
+    return this.finish(peer, p.msg, block, p.ids as Uint8Array[], false);
   }
 
   /**
@@ -203,14 +211,15 @@ export class CompactRelay {
       a.peer.misbehave('bad-cmpct-block', PENALTIES['bad-cmpct-block'], `block ${hex}`);
   }
 
-  private async finish(peer: Peer, msg: CmpctBlockMessage, block: Block, ids: Uint8Array[]): Promise<void> {
+  private async finish(peer: Peer, msg: CmpctBlockMessage, block: Block, ids: Uint8Array[], fromMempool: boolean): Promise<void> {
     const hash = blockHash(msg.header);
     const hex = toHex(hash);
     if (this.ctx.chain.hasBlock(hash) || this.ctx.relay.isBlockInFlight(hex)) return; // another copy won the race
     if (!checkReconstructed(block, ids)) return this.fallback(peer, msg, 'merkle-mismatch');
     this.ctx.stats.compactBlocksRebuilt++;
-    // Pushed on before validation (handleBlock's own push then finds everyone served).
-    this.pushEarly(block, peer, { ids });
+    // Rebuilt wholly from our mempool: pushed on before validation (handleBlock's own push then finds
+    // everyone served). With transactions from a blocktxn, it goes out once validated (tip change).
+    if (fromMempool) this.pushEarly(block, peer, { ids });
     await handleBlock(this.ctx, peer, block, true);
   }
 
