@@ -11,6 +11,7 @@ import { benchChain } from './chain-bench.js';
 import { benchP2P } from './p2p-bench.js';
 import { benchTx } from './tx-bench.js';
 import { benchSyncPipeline } from './sync-bench.js';
+import { benchCompact } from './compact-bench.js';
 
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -38,6 +39,10 @@ async function main(): Promise<void> {
   if (want('tx')) {
     log('transactions (node processes) ...');
     Object.assign(results, await benchTx(log));
+  }
+  if (want('compact')) {
+    log('compact block relay (node processes) ...');
+    Object.assign(results, await benchCompact(log));
   }
   if (typeof results.ingestTxPerSec === 'number' && typeof results.poolVerifyPerSec === 'number')
     results.ingestVsPoolVerify = Number((results.ingestTxPerSec / results.poolVerifyPerSec).toFixed(2));

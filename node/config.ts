@@ -35,6 +35,8 @@ export interface NodeConfig {
   externalAddress?: { host: string; port: number };
   /** Accept the test-only RPC controls (setMockTime, setPeerFilter, setLinkFault). Never in production. */
   allowFaults?: boolean;
+  /** --no-compact: no compact block relay (issue #9); default on. */
+  compact?: boolean;
 }
 
 /**

@@ -84,6 +84,7 @@ export class FullNode {
         maxInbound: config.maxInbound,
         refreshIntervalMs: config.refreshIntervalMs,
         ...(config.externalAddress ? { externalAddress: config.externalAddress } : {}),
+        ...(config.compact === false ? { compact: false } : {}),
       });
       // Prometheus metrics, served on the RPC port at GET /metrics.
       const metrics = new NodeMetrics();

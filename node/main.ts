@@ -31,6 +31,7 @@ const program = new Command('minichain-node')
   .option('--max-inbound <n>', 'inbound peers to accept', '32')
   .option('--refresh-interval <ms>', 'peer refresh interval (ping, getaddr, dial)', '10000')
   .option('--allow-faults', 'accept the test-only RPC controls setMockTime, setPeerFilter, setLinkFault (never in production)', false)
+  .option('--no-compact', 'disable compact block relay (announce and fetch whole blocks only)')
   .showHelpAfterError();
 
 async function main(): Promise<void> {
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     maxInbound: Number(o.maxInbound),
     refreshIntervalMs: Number(o.refreshInterval),
     allowFaults: o.allowFaults === true,
+    ...(o.compact === false ? { compact: false } : {}),
   };
   if (o.externalAddress !== undefined) config.externalAddress = parseHostPort(o.externalAddress, '--external-address');
   // Before anything touches the disk: a taken port is one line, and no ./data is left behind.

@@ -35,6 +35,7 @@ import { selfAddressKeys, splitPeerKey } from './peers/peer-url.js';
 import { P2PStats, ProtocolContext, newStats } from './protocol/context.js';
 import { makeMessageSink } from './protocol/dispatch.js';
 import { AddrExchange } from './protocol/handlers/addr.js';
+import { CompactRelay } from './protocol/handlers/compact.js';
 import { HANDSHAKE_TIMEOUT_MS } from './protocol/handshake.js';
 import { printable } from './protocol/messages.js';
 import { DEFAULT_BAN_DURATION_MS } from './protocol/misbehavior.js';
@@ -94,6 +95,8 @@ export interface P2PNodeOptions {
   /** Established inbound peers per non-loopback IP (default 4) and per public netgroup (default 8). */
   maxInboundPerIp?: number;
   maxInboundPerNetgroup?: number;
+  /** Compact block relay (issue #9; default true). false (--no-compact): inv / getdata only. */
+  compact?: boolean;
 }
 
 export interface PeerInfo {
@@ -131,6 +134,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   private manager: PeerManager | undefined;
   private relay: Relay | undefined;
   private sync: Sync | undefined;
+  private compact: CompactRelay | undefined;
   private faults: LinkFaults | undefined;
   private stopping: Promise<void> | undefined;
   private readonly log: Log;
@@ -241,6 +245,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     });
     const addrs = new AddrExchange({ book: table.book, peers: established, clock: this.clock, random, refreshIntervalMs, log: this.log, onLearned: () => manager?.kick() });
     const ctx: ProtocolContext = { chain, mempool, relay, sync, addrs, stats: this.stats, log: this.log };
+    ctx.compact = this.compact = new CompactRelay(ctx, { enabled: o.compact ?? true, peers: established, blockTxnTimeoutMs: Math.min(2_000, o.fetchTimeoutMs ?? 2_000) });
     manager = new PeerManager({
       book: table.book,
       local,
@@ -287,9 +292,15 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       await this.listener?.stop();
       this.relay?.stop();
       this.sync?.stop();
+      this.compact?.stop();
       await this.table?.close();
     })();
     return this.stopping;
+  }
+
+  /** nodeIds of the established peers that asked us to push new blocks as cmpctblock (sendcmpct 1). */
+  highBandwidthPeers(): string[] {
+    return (this.manager?.established() ?? []).filter((p) => this.compact?.isHighBandwidthTo(p)).map((p) => p.nodeIdHex!);
   }
 
   /** Established peers. */
@@ -384,12 +395,14 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       this.faults?.apply(peer);
       this.emit('peer-connected', { nodeId: peer.nodeIdHex!, address: `${peer.host}:${peer.remotePort}`, direction: peer.direction });
       sync.onPeerEstablished(peer);
+      this.compact?.onEstablished(peer);
       relay.trickleMempool(peer);
       this.emit('peer-connection', peer.conn);
     });
     manager.on('closed', (peer, info) => {
       relay.removePeer(peer);
       sync.onPeerClosed(peer);
+      this.compact?.onClosed(peer);
       this.emit('peer-disconnected', { nodeId: peer.nodeIdHex ?? null, reason: printable(info.reason), address: `${peer.host}:${peer.remotePort}` });
     });
     manager.on('banned', (info) => {
@@ -410,6 +423,9 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     const relay = this.relay!;
     relay.noteConfirmed(change.connected);
     this.sync!.onTip(change);
+    // A block of ours (mined, submitted) that extends the tip: high-bandwidth peers get it compact first.
+    // (Connected: the chain checked its body against its header already.)
+    if (change.connected.length === 1 && change.disconnected.length === 0) this.compact?.pushEarly(change.connected[0]!, undefined, true);
     // Announced whatever sync is doing: what a peer claims must never hold back relay to the others.
     relay.announce('block', change.connected.slice(-MAX_BLOCKS_TO_ANNOUNCE).map((b) => blockHash(b.header)));
   }

@@ -10,6 +10,7 @@ import { toHex } from '../../node/core/bytes.js';
 import { HelloMessage, Message } from '../../node/p2p/protocol/messages.js';
 import { PROTOCOL_VERSION, signHelloProof } from '../../node/p2p/protocol/handshake.js';
 import { parseIp } from '../../node/p2p/peers/net-address.js';
+import { makeCmpctBlock } from '../../node/p2p/protocol/compact.js';
 
 export const A = devAccount(0);
 export const B = devAccount(1);
@@ -130,6 +131,12 @@ export function sampleMessages(): [string, Message][] {
     ['headers-empty', { type: 'headers', headers: [] }],
     // Protocol version 2 (issue #9): A's nonces 5, 6, 7.
     ['getnonces', { type: 'getnonces', sender: A.addressHash, fromNonce: 5n, count: 3 }],
+    // Protocol version 2 (issue #9): compact block relay. The cmpctblock is the sample block under salt 0x0102030405060708.
+    ['sendcmpct', { type: 'sendcmpct', highBandwidth: true }],
+    ['sendcmpct-off', { type: 'sendcmpct', highBandwidth: false }],
+    ['cmpctblock', makeCmpctBlock(sampleBlock(), 0x0102030405060708n)],
+    ['getblocktxn', { type: 'getblocktxn', blockHash: BLOCK_HASH, indexes: [0, 2, 300] }],
+    ['blocktxn', { type: 'blocktxn', blockHash: BLOCK_HASH, txs: [sampleTx] }],
   ];
 }
 

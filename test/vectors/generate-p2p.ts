@@ -32,6 +32,15 @@ const extra = [
   { name: 'headers count 2001', hex: '10fdd107' },
   { name: 'headers one byte short', hex: '1001' + header92.slice(0, -2) },
   { name: 'headers with a trailing byte', hex: '1001' + header92 + '00' },
+  // compact block relay (issue #9)
+  { name: 'sendcmpct flag 2', hex: '1102' },
+  { name: 'sendcmpct with a trailing byte', hex: '110100' },
+  { name: 'cmpctblock count 20001', hex: '12' + header92 + '00'.repeat(20 + 8 + 8) + 'fd214e' },
+  { name: 'cmpctblock short id one byte short', hex: '12' + header92 + '00'.repeat(20 + 8 + 8) + '01' + 'aa'.repeat(5) },
+  { name: 'getblocktxn count 10001', hex: '13' + '55'.repeat(32) + 'fd1127' },
+  { name: 'getblocktxn odd index bytes', hex: '13' + '55'.repeat(32) + '01' + '000000' },
+  { name: 'blocktxn count 10001', hex: '14' + '55'.repeat(32) + 'fd1127' },
+  { name: 'blocktxn one tx short', hex: '14' + '55'.repeat(32) + '01' + '00'.repeat(144) },
 ].map((v) => ({ ...v, error: errorOf(v.hex) }));
 const t = transcriptOf(GENESIS, helloB(), helloA(), false);
 const proof = sampleMessages().find(([n]) => n === 'helloProof')![1] as { signature: Uint8Array };

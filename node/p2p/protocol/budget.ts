@@ -45,6 +45,13 @@ export function chargeBudget(peer: BudgetedPeer, msg: Message): boolean {
     case 'notfound':
     case 'reject':
       return take(peer, 'control', 1, 'message-flood', msg.type);
+    case 'sendcmpct':
+    case 'cmpctblock':
+    case 'blocktxn':
+      // One per block at most from an honest peer; an unrequested blocktxn is ignored at once.
+      return take(peer, 'control', 1, 'message-flood', msg.type);
+    case 'getblocktxn':
+      return take(peer, 'getdata', Math.max(1, msg.indexes.length), 'getdata-flood', `getblocktxn ${msg.indexes.length}`);
     case 'getnonces':
       // A request for up to `count` transactions: charged like that many getdata items.
       return take(peer, 'getdata', msg.count, 'getdata-flood', `getnonces ${msg.count}`);

@@ -43,6 +43,7 @@ export function makeMessageSink(ctx: ProtocolContext): MessageSink {
         case 'tx':
           return handleTx(ctx, peer, msg.tx);
         case 'block':
+          ctx.compact?.auditFullBlock(msg.block);
           return handleBlock(ctx, peer, msg.block);
         case 'getblocks':
           return handleGetBlocks(ctx, peer, msg);
@@ -56,6 +57,15 @@ export function makeMessageSink(ctx: ProtocolContext): MessageSink {
           return ctx.addrs.handleAddr(peer, msg);
         case 'getnonces':
           return handleGetNonces(ctx, peer, msg);
+        // ---- compact block relay (issue #9) ----
+        case 'sendcmpct':
+          return ctx.compact?.handleSendCmpct(peer, msg);
+        case 'cmpctblock':
+          return ctx.compact?.handleCmpctBlock(peer, msg);
+        case 'getblocktxn':
+          return ctx.compact?.handleGetBlockTxn(peer, msg);
+        case 'blocktxn':
+          return ctx.compact?.handleBlockTxn(peer, msg);
         default:
           throw new Error(`message type ${msg.type} cannot be handled after the handshake`);
       }

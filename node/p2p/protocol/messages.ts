@@ -12,9 +12,9 @@
 import { Reader, Writer, toHex } from '../../core/bytes.js';
 import { NodeError } from '../../core/errors.js';
 import { HASH_LEN } from '../../core/hash.js';
-import { PUBLIC_KEY_LEN, SIGNATURE_LEN, bytesToBigInt } from '../../core/keys.js';
+import { ADDRESS_HASH_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN, bytesToBigInt } from '../../core/keys.js';
 import { TX_SIZE, Tx, readTx, writeTx } from '../../core/tx.js';
-import { Block, BlockHeader, HEADER_SIZE, decodeBlock, encodeBlock, readHeader, writeHeader } from '../../core/block.js';
+import { Block, BlockHeader, HEADER_SIZE, MAX_BLOCK_TXS_WIRE, decodeBlock, encodeBlock, readHeader, writeHeader } from '../../core/block.js';
 
 /** Largest frame (type byte included) either side sends or accepts; the transport's limit is the same. */
 export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
@@ -43,6 +43,13 @@ export const MAX_GETNONCES = 64;
 export const SENDER_LEN = 20;
 /** bestWork is a u256, big-endian, so it compares like the number it is. */
 export const WORK_LEN = 32;
+// ---- compact block relay (issue #9) ----
+/** Bytes of one short transaction id in a cmpctblock. */
+export const SHORT_ID_LEN = 6;
+/** Short ids in one cmpctblock: the wire ceiling on a block's tx count. */
+export const MAX_CMPCT_TXS = MAX_BLOCK_TXS_WIRE;
+/** Indexes in one getblocktxn / transactions in one blocktxn (10,000 x 146 bytes fits a 2 MiB frame). */
+export const MAX_BLOCKTXN = 10_000;
 
 /** The type byte of every message. Values are frozen; a new message gets a new value. */
 export const MESSAGE_TYPES = {
@@ -66,6 +73,11 @@ export const MESSAGE_TYPES = {
   // ---- protocol version 2 ----
   /** Issue #9: ask a peer for a sender's pending transactions by nonce (a gap we cannot fill). */
   getnonces: 0x18,
+  // ---- protocol version 2: compact block relay (issue #9, BIP-152 high-bandwidth mode) ----
+  sendcmpct: 0x11,
+  cmpctblock: 0x12,
+  getblocktxn: 0x13,
+  blocktxn: 0x14,
 } as const;
 
 export type MessageType = keyof typeof MESSAGE_TYPES;
@@ -177,6 +189,40 @@ export interface GetNoncesMessage {
   count: number;
 }
 
+/** "Push new blocks to me as cmpctblock" (highBandwidth true) or "stop doing so" (false). Version 2. */
+export interface SendCmpctMessage {
+  type: 'sendcmpct';
+  highBandwidth: boolean;
+}
+
+/**
+ * A block as its header, reward fields and one 6-byte short id per transaction, in block order
+ * (compact.ts: shortTxId keyed by the header and `salt`). Version 2.
+ */
+export interface CmpctBlockMessage {
+  type: 'cmpctblock';
+  header: BlockHeader;
+  miner: Uint8Array;
+  reward: bigint;
+  /** Per-announcement salt of the short-id key, against precomputed collisions. */
+  salt: bigint;
+  shortIds: Uint8Array[];
+}
+
+/** Asks for the transactions at these indexes (strictly increasing) of a block announced by cmpctblock. */
+export interface GetBlockTxnMessage {
+  type: 'getblocktxn';
+  blockHash: Uint8Array;
+  indexes: number[];
+}
+
+/** The answer to getblocktxn: the asked transactions, in the asked order. */
+export interface BlockTxnMessage {
+  type: 'blocktxn';
+  blockHash: Uint8Array;
+  txs: Tx[];
+}
+
 export type Message =
   | HelloMessage
   | HelloProofMessage
@@ -194,7 +240,11 @@ export type Message =
   | DisconnectMessage
   | GetHeadersMessage
   | HeadersMessage
-  | GetNoncesMessage;
+  | GetNoncesMessage
+  | SendCmpctMessage
+  | CmpctBlockMessage
+  | GetBlockTxnMessage
+  | BlockTxnMessage;
 
 /** The message variant with type `T`, e.g. `MessageOf<'inv'>`. */
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -319,6 +369,32 @@ export function encodeMessage(m: Message): Uint8Array {
       if (!Number.isInteger(m.count) || m.count < 1 || m.count > MAX_GETNONCES) throw badArg(`"getnonces.count" expected 1..${MAX_GETNONCES}, got ${m.count}`);
       w.fixed(m.sender, SENDER_LEN).u64(m.fromNonce).u8(m.count);
         break;
+    case 'sendcmpct':
+      w.u8(m.highBandwidth ? 1 : 0);
+      break;
+    case 'cmpctblock':
+      try {
+        writeHeader(w, m.header);
+      } catch (e) {
+        throw badArg(`"cmpctblock" ${(e as Error).message}`);
+      }
+      w.fixed(m.miner, ADDRESS_HASH_LEN).u64(m.reward).u64(m.salt);
+      writeCount(w, 'cmpctblock count', m.shortIds.length, MAX_CMPCT_TXS);
+      for (const id of m.shortIds) w.fixed(id, SHORT_ID_LEN);
+      break;
+    case 'getblocktxn':
+      w.fixed(m.blockHash, HASH_LEN);
+      writeCount(w, 'getblocktxn count', m.indexes.length, MAX_BLOCKTXN);
+      for (const i of m.indexes) {
+        if (!Number.isInteger(i) || i < 0 || i > 0xffff) throw badArg(`"getblocktxn.index" expected 0..65535, got ${i}`);
+        w.u16(i);
+      }
+      break;
+    case 'blocktxn':
+      w.fixed(m.blockHash, HASH_LEN);
+      writeCount(w, 'blocktxn count', m.txs.length, MAX_BLOCKTXN);
+      for (const tx of m.txs) writeTx(w, tx);
+      break;
     case 'getheaders':
       writeCount(w, 'getheaders locator count', m.locator.length, MAX_LOCATOR);
       for (const h of m.locator) w.fixed(h, HASH_LEN);
@@ -434,6 +510,24 @@ function readHeaders(r: Reader): HeadersMessage {
   return { type: 'headers', headers };
 }
 
+function readCmpctBlock(r: Reader): CmpctBlockMessage {
+  let header: BlockHeader;
+  try {
+    header = readHeader(r);
+  } catch (e) {
+    if (e instanceof RangeError) throw decodeError(`"cmpctblock.header" ${e.message}`);
+    throw e;
+  }
+  const miner = r.fixed(ADDRESS_HASH_LEN, 'cmpctblock.miner');
+  const reward = r.u64('cmpctblock.reward');
+  const salt = r.u64('cmpctblock.salt');
+  const n = r.count('cmpctblock count', MAX_CMPCT_TXS);
+  if (r.remaining !== n * SHORT_ID_LEN) throw decodeError(`"cmpctblock" expected ${n * SHORT_ID_LEN} bytes of short ids, got ${r.remaining}`);
+  const shortIds: Uint8Array[] = new Array(n);
+  for (let i = 0; i < n; i++) shortIds[i] = r.fixed(SHORT_ID_LEN, `cmpctblock.shortIds[${i}]`);
+  return { type: 'cmpctblock', header, miner, reward, salt, shortIds };
+}
+
 function readReject(r: Reader): RejectMessage {
   const reason = readStr(r, 'reject.reason', MAX_REASON_BYTES);
   const flag = r.u8('reject.hasHash');
@@ -503,6 +597,33 @@ export function decodeMessage(bytes: Uint8Array): Message {
       m = { type, sender, fromNonce, count };
       break;
     }
+    case 'sendcmpct': {
+      const flag = r.u8('sendcmpct.highBandwidth');
+      if (flag > 1) throw decodeError(`"sendcmpct.highBandwidth" expected 0 or 1, got ${flag}`);
+      m = { type, highBandwidth: flag === 1 };
+      break;
+    }
+    case 'cmpctblock':
+      m = readCmpctBlock(r);
+      break;
+    case 'getblocktxn': {
+      const blockHash = r.fixed(HASH_LEN, 'getblocktxn.blockHash');
+      const n = r.count('getblocktxn count', MAX_BLOCKTXN);
+      if (r.remaining !== n * 2) throw decodeError(`"getblocktxn" expected ${n * 2} bytes of indexes, got ${r.remaining}`);
+      const indexes: number[] = new Array(n);
+      for (let i = 0; i < n; i++) indexes[i] = r.u16(`getblocktxn.indexes[${i}]`);
+      m = { type, blockHash, indexes };
+      break;
+    }
+    case 'blocktxn': {
+      const blockHash = r.fixed(HASH_LEN, 'blocktxn.blockHash');
+      const n = r.count('blocktxn count', MAX_BLOCKTXN);
+      if (r.remaining !== n * TX_SIZE) throw decodeError(`"blocktxn" expected ${n * TX_SIZE} bytes of txs, got ${r.remaining}`);
+      const txs: Tx[] = new Array(n);
+      for (let i = 0; i < n; i++) txs[i] = readTx(r);
+      m = { type, blockHash, txs };
+      break;
+    }
   }
   r.end(type);
   return m;
@@ -544,6 +665,12 @@ export function describeMessage(m: Message): string {
       return `reject(${printable(m.reason)}${m.hash ? ' ' + toHex(m.hash) : ''})`;
     case 'disconnect':
       return `disconnect(${printable(m.reason)})`;
+    case 'cmpctblock':
+      return `cmpctblock(height ${m.header.height}, ${m.shortIds.length} txs)`;
+    case 'getblocktxn':
+      return `getblocktxn(${toHex(m.blockHash)} ${m.indexes.length})`;
+    case 'blocktxn':
+      return `blocktxn(${toHex(m.blockHash)} ${m.txs.length})`;
     case 'getnonces':
       return `getnonces(${toHex(m.sender)} ${m.fromNonce}+${m.count})`;
     default:

@@ -43,6 +43,13 @@ export const PENALTIES = {
   'unconnecting-headers': 20,
   /** Header items beyond the per-peer budget. */
   'headers-flood': 10,
+  // ---- compact block relay (issue #9) ----
+  /** getblocktxn with no index, an index past the block's last tx, or indexes not strictly increasing. */
+  'bad-getblocktxn-indexes': 100,
+  /** blocktxn whose transactions do not have the short ids the same peer announced at those indexes. */
+  'bad-blocktxn': 100,
+  /** A cmpctblock whose short ids are proven wrong by the genuine (merkle-checked) block body. */
+  'bad-cmpct-block': 100,
 } as const;
 
 export type PenaltyReason = keyof typeof PENALTIES;

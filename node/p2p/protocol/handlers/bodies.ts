@@ -91,15 +91,17 @@ export function screenBlockHeader(ctx: ProtocolContext, peer: Peer, header: Bloc
   return false;
 }
 
-export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block): Promise<void> {
+/** `viaCompact`: rebuilt from the peer's cmpctblock (we asked for it, in effect: never an unrequested duplicate). */
+export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block, viaCompact = false): Promise<void> {
   const hash = blockHash(block.header);
   const hex = toHex(hash);
   ctx.stats.blockBodiesReceived++;
   peer.known.add(hex);
   const claim = ctx.relay.claim(peer, 'block', hex, hash);
+  const requested = claim.requested || viaCompact;
   if (!claim.first || ctx.chain.hasBlock(hash)) {
     if (claim.first) ctx.relay.complete('block', hex);
-    duplicate(ctx, peer, 'block', claim.requested);
+    duplicate(ctx, peer, 'block', requested);
     ctx.sync.onBlockDone(hex, true);
     return;
   }
@@ -111,7 +113,10 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
   // A block we asked for (sync) is handed over without waiting, up to MAX_BLOCK_ACCEPTS_PER_PEER of a
   // peer's at once, so the next ones are decoded and their signatures checked (Chain.prepare) while
   // this one is connected. The chain still takes them one at a time, in order; anything unsolicited waits.
-  const job = acceptBody(ctx, peer, block, hash, hex, claim.requested).catch((e: unknown) => {
+  // Compact block relay: high-bandwidth peers get it now, before it is validated and stored, if every
+  // transaction is one our mempool holds (else after validation, at the tip change).
+  ctx.compact?.pushEarly(block, peer);
+  const job = acceptBody(ctx, peer, block, hash, hex, requested).catch((e: unknown) => {
     ctx.log.error({ err: e, peer: peer.label, block: hex }, 'error accepting a block; dropping the peer');
     peer.disconnect('internal-error');
   });

@@ -1,0 +1,218 @@
+/**
+ * Block propagation with and without compact block relay (issue #9), on 5 real node processes
+ * (dist/node/main.js) on loopback, ports 26300-26304 (P2P) and 26400-26404 (RPC) only.
+ *
+ * For each mode (default = compact blocks on; then every node with --no-compact) a fresh 5-node network
+ * is started (seeds: the first three; every node waits for 4 peers). Each of ROUNDS rounds submits
+ * TXS_PER_BLOCK pre-signed transfers (50 senders) to node 0 over JSON-RPC, waits until every mempool holds
+ * all of them (the txs were already relayed, as on a live network), then node 0 mines one block holding
+ * them (`generate 1`). A block's propagation delay to a node is the node's first-seen time of that
+ * block as its tip (getArrivals: wall clock, one machine) minus node 0's. 4 receivers x ROUNDS blocks
+ * give the median and p90; the ratio is compact / no-compact (the issue asks <= 0.5).
+ * The same is then measured on a line (node i dials only node i-1, one outbound connection each): the
+ * last node is 4 hops from the miner, so each hop's cost (announce, request, body, validation and
+ * storage before relaying without compact blocks; a rebuild from the mempool with them) adds up.
+ * Every process is started and stopped here by its PID; datadirs are temporary and removed.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeAddress } from '../node/core/address.js';
+import { toHex } from '../node/core/bytes.js';
+import { devAccounts } from '../node/core/dev-accounts.js';
+import { NodeError } from '../node/core/errors.js';
+import { encodeTx, signTx } from '../node/core/tx.js';
+import { packageRoot } from '../node/paths.js';
+import { stopProcess } from '../node/testnet/launcher.js';
+
+export interface CompactBench {
+  propagation5ProcP50Ms: number;
+  propagation5ProcP90Ms: number;
+  propagation5ProcP50MsNoCompact: number;
+  propagation5ProcP90MsNoCompact: number;
+  /** compact p50 / no-compact p50. */
+  propagation5ProcRatio: number;
+  /** The same on a line of 5 (1 to 4 hops). */
+  propagationLineP50Ms: number;
+  propagationLineP50MsNoCompact: number;
+  propagationLineRatio: number;
+}
+
+type Topology = 'mesh' | 'line';
+
+const NODES = 5;
+const SENDERS = 50;
+const TXS_PER_BLOCK = Number(process.env.MINICHAIN_CMPCT_TXS ?? 1_000);
+const ROUNDS = Number(process.env.MINICHAIN_CMPCT_ROUNDS ?? 8);
+const CLIENTS = 16;
+const P2P_BASE = 26_300;
+const RPC_BASE = 26_400;
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+
+function call<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+  return new Promise<T>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const r = JSON.parse(Buffer.concat(chunks).toString()) as { result?: T; error?: { message: string; data?: { reason?: string } } };
+        if (r.error) reject(new NodeError('INTERNAL', `${method}: ${r.error.data?.reason ?? r.error.message}`));
+        else resolve(r.result as T);
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(60_000, () => req.destroy(new Error(`${method} timed out`)));
+    req.end(body);
+  });
+}
+
+async function waitUntil(what: string, timeoutMs: number, pred: () => Promise<boolean>, intervalMs = 50): Promise<void> {
+  const start = performance.now();
+  while (!(await pred())) {
+    if (performance.now() - start > timeoutMs) throw new NodeError('TIMEOUT', `bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function startNet(root: string, genesis: string, compact: boolean, topology: Topology): Promise<{ rpc: string; child: ChildProcess }[]> {
+  const mainJs = join(packageRoot(), 'dist', 'node', 'main.js');
+  const meshSeeds = Array.from({ length: 3 }, (_, i) => `ws://127.0.0.1:${P2P_BASE + i}`).join(',');
+  const procs: { rpc: string; child: ChildProcess }[] = [];
+  for (let i = 0; i < NODES; i++) {
+    const args = [mainJs, '--datadir', join(root, `n${i}`), '--port', String(P2P_BASE + i), '--rpc-port', String(RPC_BASE + i)];
+    const seeds = topology === 'mesh' ? meshSeeds : i === 0 ? 'none' : `ws://127.0.0.1:${P2P_BASE + i - 1}`;
+    if (topology === 'line') args.push('--max-outbound', i === 0 ? '0' : '1');
+    args.push('--genesis', genesis, '--seeds', seeds, '--log-level', 'warn', '--refresh-interval', '1000');
+    if (!compact) args.push('--no-compact');
+    procs.push({ rpc: `http://127.0.0.1:${RPC_BASE + i}`, child: spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] }) });
+    // A line is built one node at a time: each dials its seed before it learns of any other address.
+    if (topology === 'line') await waitReady(procs, i, i > 0 ? 1 : 0);
+  }
+  for (let i = 0; i < NODES; i++) await waitReady(procs, i, 0);
+  const want = (i: number) => (topology === 'mesh' ? NODES - 1 : i === 0 || i === NODES - 1 ? 1 : 2);
+  try {
+    await waitUntil(`the ${topology}`, 90_000, async () => (await Promise.all(procs.map((p) => call<unknown[]>(p.rpc, 'getPeers').catch(() => [])))).every((l, i) => l.length >= want(i)), 200);
+  } catch (e) {
+    await Promise.all(procs.map((q) => stopProcess(q.child, 10_000)));
+    throw e;
+  }
+  return procs;
+}
+
+/** Waits until node i answers RPC with at least `peers` peers; stops every node on failure. */
+async function waitReady(procs: { rpc: string; child: ChildProcess }[], i: number, peers: number): Promise<void> {
+  const p = procs[i]!;
+  try {
+    await waitUntil(`node ${i} with ${peers} peers`, 30_000, async () => {
+      if (p.child.exitCode !== null) throw new NodeError('INTERNAL', `bench: node ${i} exited with ${p.child.exitCode}`);
+      return call<unknown[]>(p.rpc, 'getPeers').then(
+        (l) => l.length >= peers,
+        () => false,
+      );
+    }, 100);
+  } catch (e) {
+    await Promise.all(procs.map((q) => stopProcess(q.child, 10_000)));
+    throw e;
+  }
+}
+
+/** Sends the transfers through CLIENTS concurrent clients, each sender's in nonce order. */
+async function submit(rpc: string, perSender: string[][]): Promise<void> {
+  const queues = Array.from({ length: CLIENTS }, (_, c) => perSender.filter((_, k) => k % CLIENTS === c));
+  await Promise.all(
+    queues.map(async (senders) => {
+      const longest = Math.max(0, ...senders.map((s) => s.length));
+      for (let n = 0; n < longest; n++) for (const s of senders) if (n < s.length) await call(rpc, 'sendTransaction', [s[n]]);
+    }),
+  );
+}
+
+async function measure(root: string, genesis: string, compact: boolean, topology: Topology, rounds: string[][][], log: (s: string) => void): Promise<number[]> {
+  const procs = await startNet(root, genesis, compact, topology);
+  const delays: number[] = [];
+  try {
+    const [origin] = procs;
+    // Warm-up: one empty block everywhere (connections and code paths hot).
+    const [warm] = await call<string[]>(origin!.rpc, 'generate', [1]);
+    await waitUntil('warm-up block everywhere', 30_000, async () => (await Promise.all(procs.map((p) => call<{ tip: string }>(p.rpc, 'getInfo')))).every((i) => i.tip === warm));
+    for (const perSender of rounds) {
+      const count = perSender.reduce((k, s) => k + s.length, 0);
+      await submit(origin!.rpc, perSender);
+      await waitUntil('every mempool full', 60_000, async () => (await Promise.all(procs.map((p) => call<{ mempool: number }>(p.rpc, 'getInfo')))).every((i) => i.mempool >= count), 20);
+      const [hash] = await call<string[]>(origin!.rpc, 'generate', [1]);
+      const seenAt = async (rpc: string) => (await call<{ blocks: { hash: string; t: number }[] }>(rpc, 'getArrivals')).blocks.find((b) => b.hash === hash)?.t;
+      let times: (number | undefined)[] = [];
+      await waitUntil(`block ${hash!.slice(0, 8)} everywhere`, 60_000, async () => (times = await Promise.all(procs.map((p) => seenAt(p.rpc)))).every((t) => t !== undefined), 20);
+      const t0 = times[0]!;
+      delays.push(...times.slice(1).map((t) => t! - t0));
+    }
+    log(`  ${topology}, ${compact ? 'compact   ' : 'no-compact'}: ${rounds.length} blocks of ${TXS_PER_BLOCK} txs to ${NODES - 1} nodes, delays ${[...delays].sort((a, b) => a - b).join(' ')} ms`);
+  } finally {
+    await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
+  }
+  return delays.sort((a, b) => a - b);
+}
+
+export async function benchCompact(log: (s: string) => void): Promise<CompactBench> {
+  const root = await mkdtemp(join(tmpdir(), 'minichain-cmpctbench-'));
+  try {
+    const senders = devAccounts(SENDERS, 'minichain bench sender');
+    const base = JSON.parse(await readFile(join(packageRoot(), 'genesis.json'), 'utf8')) as Record<string, unknown>;
+    const genesisJson = {
+      ...base,
+      // Easy proof of work: `generate` is instant, so the figures are relay, not mining.
+      bits: '0x207fffff',
+      devAccounts: { seed: 'minichain bench sender', count: SENDERS, derivation: 'bench only' },
+      allocations: senders.map((s) => ({ address: encodeAddress(s.addressHash), balance: '10000000000000' })),
+    };
+    const genesis = join(root, 'genesis.json');
+    await writeFile(genesis, JSON.stringify(genesisJson, null, 2));
+    const chainId = Number(base.chainId);
+    const perRound = Math.ceil(TXS_PER_BLOCK / SENDERS);
+    log(`  signing ${ROUNDS * perRound * SENDERS} transfers ...`);
+    const rounds = Array.from({ length: ROUNDS }, (_, r) =>
+      senders.map((s, k) =>
+        Array.from({ length: perRound }, (_, n) =>
+          toHex(encodeTx(signTx({ chainId, from: s.publicKey, to: senders[(k + 1) % SENDERS]!.addressHash, amount: 1_000_000n, fee: 1_000n, nonce: BigInt(r * perRound + n) }, s.privateKey))),
+        ),
+      ),
+    );
+    // Alternated (off, on, off, on), so a change in the machine's load hits both modes alike.
+    const half = rounds.slice(0, Math.ceil(rounds.length / 2));
+    const off: number[] = [];
+    const on: number[] = [];
+    for (const k of [0, 1]) {
+      off.push(...(await measure(join(root, `off${k}`), genesis, false, 'mesh', half, log)));
+      on.push(...(await measure(join(root, `on${k}`), genesis, true, 'mesh', half, log)));
+    }
+    off.sort((a, b) => a - b);
+    on.sort((a, b) => a - b);
+    const p50 = percentile(on, 50);
+    const p50Off = percentile(off, 50);
+    const lineRounds = half;
+    const lineOff = percentile(await measure(join(root, 'line-off'), genesis, false, 'line', lineRounds, log), 50);
+    const lineOn = percentile(await measure(join(root, 'line-on'), genesis, true, 'line', lineRounds, log), 50);
+    return {
+      propagation5ProcP50Ms: p50,
+      propagation5ProcP90Ms: percentile(on, 90),
+      propagation5ProcP50MsNoCompact: p50Off,
+      propagation5ProcP90MsNoCompact: percentile(off, 90),
+      propagation5ProcRatio: Number((p50 / Math.max(1, p50Off)).toFixed(2)),
+      propagationLineP50Ms: lineOn,
+      propagationLineP50MsNoCompact: lineOff,
+      propagationLineRatio: Number((lineOn / Math.max(1, lineOff)).toFixed(2)),
+    };
+  } finally {
+    agent.destroy();
+    await rm(root, { recursive: true, force: true });
+  }
+}
