@@ -16,7 +16,6 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAddress } from '../node/core/address.js';
@@ -26,6 +25,7 @@ import { NodeError } from '../node/core/errors.js';
 import { encodeTx, signTx } from '../node/core/tx.js';
 import { packageRoot } from '../node/paths.js';
 import { stopProcess } from '../node/testnet/launcher.js';
+import { benchRpc, waitUntil } from './bench-rpc.js';
 
 export interface CompactBench {
   propagation5ProcP50Ms: number;
@@ -50,33 +50,10 @@ const CLIENTS = 16;
 const P2P_BASE = 26_300;
 const RPC_BASE = 26_400;
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+const rpc = benchRpc(CLIENTS);
+const call = rpc.call;
 
-function call<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
-  return new Promise<T>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const r = JSON.parse(Buffer.concat(chunks).toString()) as { result?: T; error?: { message: string; data?: { reason?: string } } };
-        if (r.error) reject(new NodeError('INTERNAL', `${method}: ${r.error.data?.reason ?? r.error.message}`));
-        else resolve(r.result as T);
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(60_000, () => req.destroy(new Error(`${method} timed out`)));
-    req.end(body);
-  });
-}
 
-async function waitUntil(what: string, timeoutMs: number, pred: () => Promise<boolean>, intervalMs = 50): Promise<void> {
-  const start = performance.now();
-  while (!(await pred())) {
-    if (performance.now() - start > timeoutMs) throw new NodeError('TIMEOUT', `bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -212,7 +189,7 @@ export async function benchCompact(log: (s: string) => void): Promise<CompactBen
       propagationLineRatio: Number((lineOn / Math.max(1, lineOff)).toFixed(2)),
     };
   } finally {
-    agent.destroy();
+    rpc.destroy();
     await rm(root, { recursive: true, force: true });
   }
 }

@@ -17,7 +17,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAddress } from '../node/core/address.js';
@@ -27,6 +26,7 @@ import { NodeError } from '../node/core/errors.js';
 import { encodeTx, signTx } from '../node/core/tx.js';
 import { stopProcess } from '../node/testnet/launcher.js';
 import { packageRoot } from '../node/paths.js';
+import { benchRpc, waitUntil } from './bench-rpc.js';
 
 export interface TxBench {
   ingestTxPerSec: number;
@@ -55,48 +55,13 @@ interface Proc {
   child: ChildProcess;
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+const rpc = benchRpc(CLIENTS, 30_000);
+const call = rpc.call;
 
-function call<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
-  return new Promise<T>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const r = JSON.parse(Buffer.concat(chunks).toString()) as { result?: T; error?: { message: string; data?: { reason?: string } } };
-        if (r.error) reject(new NodeError('INTERNAL', `${method}: ${r.error.data?.reason ?? r.error.message}`));
-        else resolve(r.result as T);
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(30_000, () => req.destroy(new Error(`${method} timed out`)));
-    req.end(body);
-  });
-}
 
-/** One JSON-RPC batch of sendTransaction calls; every call must succeed. */
-function callBatch(url: string, txs: string[]): Promise<void> {
-  const body = JSON.stringify(txs.map((hex, id) => ({ jsonrpc: '2.0', id, method: 'sendTransaction', params: [hex] })));
-  return new Promise<void>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const rs = JSON.parse(Buffer.concat(chunks).toString()) as { error?: { message: string; data?: { reason?: string } } }[];
-        const bad = Array.isArray(rs) ? rs.find((r) => r.error) : { error: { message: 'not a batch reply' } };
-        if (bad?.error) reject(new NodeError('INTERNAL', `sendTransaction batch: ${bad.error.data?.reason ?? bad.error.message}`));
-        else resolve();
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(30_000, () => req.destroy(new Error('batch timed out')));
-    req.end(body);
-  });
-}
 
 /** As submitAll, but each client sends its transfers (round-robin over its senders) in batches of BATCH. */
-async function submitAllBatched(rpc: string, perSender: string[][]): Promise<number> {
+async function submitAllBatched(url: string, perSender: string[][]): Promise<number> {
   const start = performance.now();
   const queues = Array.from({ length: CLIENTS }, (_, c) => perSender.filter((_, k) => k % CLIENTS === c));
   await Promise.all(
@@ -104,20 +69,12 @@ async function submitAllBatched(rpc: string, perSender: string[][]): Promise<num
       const longest = Math.max(0, ...senders.map((s) => s.length));
       const flat: string[] = [];
       for (let n = 0; n < longest; n++) for (const s of senders) if (n < s.length) flat.push(s[n]!);
-      for (let i = 0; i < flat.length; i += BATCH) await callBatch(rpc, flat.slice(i, i + BATCH));
+      for (let i = 0; i < flat.length; i += BATCH) await rpc.batch(url, 'sendTransaction', flat.slice(i, i + BATCH).map((hex) => [hex]));
     }),
   );
   return performance.now() - start;
 }
 
-async function waitUntil(what: string, timeoutMs: number, pred: () => Promise<boolean>, intervalMs = 50): Promise<number> {
-  const start = performance.now();
-  for (;;) {
-    if (await pred()) return performance.now() - start;
-    if (performance.now() - start > timeoutMs) throw new NodeError('TIMEOUT', `bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** user + system CPU of a process in ms, from /proc/<pid>/stat. */
 function cpuMs(pid: number): number {
@@ -265,7 +222,7 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     };
   } finally {
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
-    agent.destroy();
+    rpc.destroy();
     await rm(root, { recursive: true, force: true });
   }
 }
