@@ -9,14 +9,14 @@ import { Chain } from './chain/chain.js';
 import { Mempool } from './chain/mempool.js';
 import { openChainState } from './chain-state.js';
 import { decodeAddress, encodeAddress } from './core/address.js';
-import { Block, blockHashHex } from './core/block.js';
+import { blockHashHex } from './core/block.js';
 import { fromHex, toHex } from './core/bytes.js';
 import { NodeError } from './core/errors.js';
 import { addressHashOf, isValidPrivateKey, publicKeyOf } from './core/keys.js';
 import { ChainParams } from './core/params.js';
 import { Log } from './log.js';
 import { Miner } from './miner/miner.js';
-import { assembleBlock } from './miner/template.js';
+import { makeTemplateSource } from './miner/template-source.js';
 import { loadOrCreateNodeKey, NodeKey } from './p2p/peers/node-key.js';
 import { P2PNode } from './p2p/p2p-node.js';
 import { makeMethods } from './rpc/methods.js';
@@ -33,10 +33,6 @@ import { makeFaultOps, makeOperatorOps } from './faults/operator-ops.js';
 import { packageVersion } from './paths.js';
 
 export class FullNode {
-  private miner: Miner | undefined;
-  private minerHash: Uint8Array | undefined;
-  /** First-seen times of recent blocks and transactions (getArrivals). */
-  readonly arrivals = new Arrivals();
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -51,6 +47,10 @@ export class FullNode {
     private readonly log: Log,
     /** The node's clock: real time unless a test moved it (setMockTime, --allow-faults only). */
     readonly clock: NodeClock,
+    /** First-seen times of recent blocks and transactions (getArrivals). */
+    readonly arrivals: Arrivals,
+    /** The miner, with --mine. */
+    private readonly miner: Miner | undefined,
   ) {}
 
   /**
@@ -92,14 +92,20 @@ export class FullNode {
       cleanup.push(async () => metrics.detach());
       await p2p.start();
       cleanup.push(() => p2p.stop());
-      const node: FullNode = new FullNode(config, params, chain, mempool, p2p, undefined as unknown as RpcServer, nodeKey, pool, log, clock);
+      const arrivals = new Arrivals();
       chain.on('tip', (c) => {
-        for (const b of c.connected) node.arrivals.block(blockHashHex(b.header), b.header.height);
-        node.arrivals.reorg(c.disconnected.length);
+        for (const b of c.connected) arrivals.block(blockHashHex(b.header), b.header.height);
+        arrivals.reorg(c.disconnected.length);
       });
-      mempool.on('tx', (_tx, id) => node.arrivals.tx(id));
-      mempool.on('removed', (ids, reason) => node.arrivals.removed(ids, reason));
-      const parts = { chain, mempool, p2p, arrivals: node.arrivals, clock, template: (m?: Uint8Array) => node.template(m) };
+      mempool.on('tx', (_tx, id) => arrivals.tx(id));
+      mempool.on('removed', (ids, reason) => arrivals.removed(ids, reason));
+      let payTo: Uint8Array | undefined;
+      const payee = async () => (payTo ??= config.minerAddress ? decodeAddress(config.minerAddress) : await loadOrCreateMinerAddress(config.datadir));
+      const template = makeTemplateSource({ params, chain, mempool, now: clock.now, payee });
+      const miner = config.mine
+        ? new Miner({ dutyCycle: config.mineDuty, log: log.child({ mod: 'miner' }), getTemplate: () => template(), submit: (b) => chain.acceptBlock(b) })
+        : undefined;
+      const parts = { chain, mempool, p2p, arrivals, clock, template };
       const rpc = new RpcServer(
         makeMethods({
           chain,
@@ -110,7 +116,7 @@ export class FullNode {
           syncing: () => p2p.syncing(),
           syncProgress: () => p2p.syncProgress(),
           submitTx: async (tx) => mempool.acceptTx(tx),
-          mining: () => node.miner?.isRunning ?? false,
+          mining: () => miner?.isRunning ?? false,
           ops: makeOperatorOps(parts),
           ...(config.allowFaults ? { faults: makeFaultOps(parts) } : {}),
         }),
@@ -121,61 +127,27 @@ export class FullNode {
       await rpc.start(config.rpcHost, config.rpcPort);
       cleanup.push(() => rpc.stop());
       cleanup.push(() => removeCookie(config.datadir));
-      (node as { rpc: RpcServer }).rpc = rpc;
-      chain.on('tip', () => node.miner?.onTipChanged());
       if (config.allowFaults) log.warn({}, 'test-only controls enabled (--allow-faults): setMockTime, setPeerFilter, setLinkFault');
-      if (config.mine) await node.startMining();
-      return node;
+      if (miner) {
+        chain.on('tip', () => miner.onTipChanged());
+        miner.on('block', (b) => log.info({ height: b.header.height, txs: b.txs.length }, 'mined block'));
+        const payout = await payee();
+        miner.start();
+        cleanup.push(() => miner.stop());
+        log.info({ miner: encodeAddress(payout), duty: config.mineDuty }, 'mining started');
+      }
+      return new FullNode(config, params, chain, mempool, p2p, rpc, nodeKey, pool, log, clock, arrivals, miner);
     } catch (e) {
       for (const c of cleanup.reverse()) await c().catch(() => {});
       throw e;
     }
   }
 
-  /** The address mined blocks pay: --miner-address, else the key kept in the datadir. */
-  private async payee(): Promise<Uint8Array> {
-    this.minerHash ??= this.config.minerAddress ? decodeAddress(this.config.minerAddress) : await loadOrCreateMinerAddress(this.config.datadir);
-    return this.minerHash;
-  }
-
-  /** A block template on the current tip paying `miner` (default: this node's payee). */
-  private async template(miner?: Uint8Array): Promise<Block> {
-    const { chain, mempool, params } = this;
-    const payTo = miner ?? (await this.payee());
-    // Select first, then read the tip: the context then matches the state the selection saw
-    // unless a block arrived in between, which the miner's onTipChanged abort covers.
-    // 200 bytes of the budget are left for the header and body fields.
-    const txs = await mempool.selectForBlock(params.maxBlockTxs, params.maxBlockBytes - 200);
-    const ctx = chain.nextBlockContext();
-    return assembleBlock(params, {
-      parentHash: ctx.parentHash,
-      parentHeight: ctx.parentHeight,
-      bits: ctx.bits,
-      timestamp: Math.max(this.clock.now(), ctx.minTimestamp),
-      miner: payTo,
-      txs,
-    });
-  }
-
-  private async startMining(): Promise<void> {
-    const minerHash = await this.payee();
-    const { chain } = this;
-    this.miner = new Miner({
-      dutyCycle: this.config.mineDuty,
-      log: this.log.child({ mod: 'miner' }),
-      getTemplate: () => this.template(),
-      submit: (b) => chain.acceptBlock(b),
-    });
-    this.miner.on('block', (b) => this.log.info({ height: b.header.height, txs: b.txs.length }, 'mined block'));
-    this.miner.start();
-    this.log.info({ miner: encodeAddress(minerHash), duty: this.config.mineDuty }, 'mining started');
-  }
-
   /** Stops mining, closes sockets, flushes and closes the databases. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.miner?.stop().catch((e) => this.log.error({ err: e }, 'miner stop failed'));
-      await this.rpc?.stop().catch((e) => this.log.error({ err: e }, 'rpc stop failed'));
+      await this.rpc.stop().catch((e) => this.log.error({ err: e }, 'rpc stop failed'));
       await removeCookie(this.config.datadir).catch((e) => this.log.error({ err: e }, 'removing the RPC cookie failed'));
       await this.p2p.stop().catch((e) => this.log.error({ err: e }, 'p2p stop failed'));
       await this.chain.close().catch((e) => this.log.error({ err: e }, 'chain close failed'));
