@@ -235,11 +235,11 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
   private track(s: DashboardNodeSource): NodeTrack {
     let t = this.tracks.get(s.index);
     if (!t) {
-      const view: NodeView = { index: s.index, p2p: s.p2p, rpc: s.rpc, miner: s.miner, seed: s.seed, state: 'starting', nodeId: null, height: null, tip: null, peers: null, mempool: null, syncing: null, bans: null };
+      const view: NodeView = { index: s.index, p2p: s.p2p, rpc: withoutCredentials(s.rpc), miner: s.miner, seed: s.seed, state: 'starting', nodeId: null, height: null, tip: null, peers: null, mempool: null, syncing: null, bans: null };
       t = { view, lastTip: null, bansByReason: null };
       this.tracks.set(s.index, t);
     }
-    t.view.rpc = s.rpc;
+    t.view.rpc = withoutCredentials(s.rpc);
     t.view.p2p = s.p2p;
     return t;
   }
@@ -395,5 +395,16 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
       controls: this.o.controls === true,
       partition: this.partition,
     };
+  }
+}
+
+/** The RPC URL as the page shows it: a cookie's user:password (--hosts) never leaves the server. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
   }
 }

@@ -80,7 +80,9 @@ async function main(): Promise<void> {
   const first = net.nodes[0]!;
   const rpcFlag = first.rpc === 'http://127.0.0.1:8001' ? '' : ` --rpc ${first.rpc.replace(/^http:\/\//, '')}`;
   out.push('', `Wrote ${net.dir}/nodes.json (each node's command line, to restart one by hand) and ${net.dir}/accounts.json. Try, in another terminal:`);
-  out.push(`  export MINICHAIN_PASSWORD=dev${rpcFlag ? ` MINICHAIN_RPC=${first.rpc}` : ''}`);
+  // Beyond loopback (--hosts) the RPC wants the node's cookie.
+  const cookie = hosts ? ` MINICHAIN_RPC_COOKIE=${first.datadir}/.cookie` : '';
+  out.push(`  export MINICHAIN_PASSWORD=dev${rpcFlag ? ` MINICHAIN_RPC=${first.rpc}` : ''}${cookie}`);
   out.push(`  npm run -s wallet -- import --name dev0          # paste dev account 0's private key at the prompt`);
   out.push(`  npm run -s wallet -- send ${net.accounts[1]?.address ?? '<address>'} 1.5 --wait`);
   out.push(`  npm run -s wallet -- rpc getInfo`);
