@@ -59,25 +59,25 @@ export function helloA(): HelloMessage {
     genesisHash: GENESIS,
     nodeId: A.publicKey,
     challenge: CHALLENGE_A,
-    listenPort: 7001,
+    listenPort: 9001,
     bestHeight: 12,
     bestWork: 0x1a2b3c4d5e6fn,
     bestHash: filled(0x33),
     userAgent: 'minichain/0.1.0',
     timestamp: 1_700_000_000_000,
-    // A dialled B at 127.0.0.1:7002.
+    // A dialled B at 127.0.0.1:9002.
     observedIp: parseIp('127.0.0.1')!,
-    observedPort: 7002,
+    observedPort: 9002,
   };
 }
 
-/** B's hello in the handshake vector: B listens on 127.0.0.1:7002 and sees A's socket at 127.0.0.1:40000. */
+/** B's hello in the handshake vector: B listens on 127.0.0.1:9002 and sees A's socket at 127.0.0.1:40000. */
 export function helloB(): HelloMessage {
   return {
     ...helloA(),
     nodeId: B.publicKey,
     challenge: CHALLENGE_B,
-    listenPort: 7002,
+    listenPort: 9002,
     observedIp: parseIp('127.0.0.1')!,
     observedPort: 40000,
   };
@@ -100,8 +100,8 @@ export function sampleMessages(): [string, Message][] {
       {
         type: 'addr',
         addrs: [
-          { host: '127.0.0.1', port: 7001, nodeId: A.publicKey, lastSeen: 1_700_000_000_000 },
-          { host: 'seed.example.org', port: 7002, nodeId: B.publicKey, lastSeen: 1_700_000_060_000 },
+          { host: '127.0.0.1', port: 9001, nodeId: A.publicKey, lastSeen: 1_700_000_000_000 },
+          { host: 'seed.example.org', port: 9002, nodeId: B.publicKey, lastSeen: 1_700_000_060_000 },
         ],
       },
     ],

@@ -50,7 +50,7 @@ const out = {
   invalid: [...old.invalid.filter((v) => !extra.some((x) => x.name === v.name)), ...extra],
   handshake: {
     description:
-      'Protocol 2 transcript. A (dev account 0) dialled B (dev account 1): A sees B at 127.0.0.1:7002, B sees A at 127.0.0.1:40000. ' +
+      'Protocol 2 transcript. A (dev account 0) dialled B (dev account 1): A sees B at 127.0.0.1:9002, B sees A at 127.0.0.1:40000. ' +
       'B proves its identity as the listener. Signer private key = sha256("minichain dev account 1").',
     genesisHash: toHex(GENESIS),
     dialerId: toHex(t.dialer.id),
