@@ -219,22 +219,9 @@ export class BlockIndex {
 
   /** Main-chain hashes after the first locator entry we have on our main chain, up to `max` (or `stop`). */
   mainHashesAfter(locator: Uint8Array[], max: number, stop?: Uint8Array): Uint8Array[] {
-    let start = 0;
-    for (const h of locator) {
-      const n = this.nodes.get(toHex(h));
-      if (n && this.isOnMain(n)) {
-        start = n.height;
-        break;
-      }
-    }
-    const stopHex = stop ? toHex(stop) : undefined;
-    const out: Uint8Array[] = [];
-    for (let h = start + 1; h < this.main.length && out.length < max; h++) {
-      out.push(this.main[h]!.hash);
-      if (this.main[h]!.hex === stopHex) break;
-    }
-    return out;
+    return this.mainNodesAfter(locator, max, stop).map((n) => n.hash);
   }
+
 
   /** Marks `n` and every indexed descendant failed; returns what changed (to persist). */
   markFailed(n: IndexNode): IndexNode[] {

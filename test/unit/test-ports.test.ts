@@ -1,8 +1,8 @@
 /**
  * The test suite never touches a testnet the user runs: no test listens on or dials the default ports
  * (P2P 7001-7010, RPC 8001-8010), every testnet a test starts has its own --base-port, and every node
- * process a test starts is told its seeds (the default seeds are the user's testnet). Encoded message
- * vectors may carry 7001 as data: those files are listed below and open no socket.
+ * process a test starts is told its seeds (the default seeds are the user's testnet). Only this file may
+ * name those numbers (in its own pattern).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { repoRoot } from '../helpers/chain-fixtures.js';
 
 const ROOT = repoRoot(import.meta.url);
-const DATA_ONLY = new Set(['test/helpers/p2p-fixtures.ts', 'test/unit/test-ports.test.ts']);
+const DATA_ONLY = new Set(['test/unit/test-ports.test.ts']);
 const DEFAULT_PORT = /\b(700[1-9]|7010|800[1-9]|8010)\b/;
 
 async function sources(dir: string): Promise<string[]> {
