@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { rpcCall } from '../rpc/client.js';
 import { parseExposition, sumOf } from './prom-text.js';
+import { InfoJson } from '../rpc/format.js';
 
 export const MAX_BLOCKS = 1000;
 export const MAX_EVENTS = 200;
@@ -114,14 +115,7 @@ interface NodeTrack {
   bansByReason: Map<string, number> | null;
 }
 
-interface Info {
-  height: number;
-  tip: string;
-  peers: number;
-  mempool: number;
-  syncing: boolean;
-  nodeId: string;
-}
+type Info = Pick<InfoJson, 'height' | 'tip' | 'peers' | 'mempool' | 'syncing' | 'nodeId'>;
 
 interface PeerJson {
   nodeId: string;

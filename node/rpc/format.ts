@@ -8,6 +8,29 @@ import { encodeAddress } from '../core/address.js';
 import { compactToTarget } from '../core/pow.js';
 import { Tx, txId, txSender } from '../core/tx.js';
 
+/** What `getInfo` answers: one type for the node that answers it and the tools that read it. */
+export interface InfoJson {
+  chainId: number;
+  network: string;
+  genesisHash: string;
+  height: number;
+  tip: string;
+  /** Cumulative chain work, decimal string. */
+  work: string;
+  peers: number;
+  mempool: number;
+  nodeId: string;
+  version: string;
+  syncing: boolean;
+  mining: boolean;
+  lastBlockTime: number;
+  lastBlockAgeSec: number;
+  /** Headers-first sync: best header height, download rate, seconds to reach it. */
+  headerHeight: number;
+  blocksPerSec: number;
+  etaSec: number | null;
+}
+
 export interface TxJson {
   id: string;
   from: string;

@@ -8,7 +8,7 @@ import { decodeAddress, encodeAddress } from '../core/address.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { decodeTx, Tx, txSender } from '../core/tx.js';
 import { Verdict } from '../core/verdict.js';
-import { blockToJson, txToJson } from './format.js';
+import { InfoJson, blockToJson, txToJson } from './format.js';
 import { RPC_REJECTED, RpcError, invalidParams, notFound } from './errors.js';
 import { METHOD_HELP } from './help.js';
 import { RpcHandler } from './server.js';
@@ -63,7 +63,7 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
   const { chain, mempool } = ctx;
   const m = new Map<string, RpcHandler>();
 
-  m.set('getInfo', () => ({
+  m.set('getInfo', (): InfoJson => ({
     chainId: chain.params.chainId,
     network: chain.params.name,
     genesisHash: toHex(chain.params.genesisHash),

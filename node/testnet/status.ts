@@ -1,17 +1,10 @@
 /**
  * The testnet's live status table: height, tip, peers and mempool of every node, from getInfo.
  */
+import { InfoJson } from '../rpc/format.js';
 import { TestnetNode, checkNode } from './launcher.js';
 
-interface Info {
-  height: number;
-  tip: string;
-  peers: number;
-  mempool: number;
-  syncing: boolean;
-  nodeId: string;
-  lastBlockAgeSec?: number;
-}
+type Info = Pick<InfoJson, 'height' | 'tip' | 'peers' | 'mempool' | 'syncing' | 'nodeId'> & Partial<Pick<InfoJson, 'lastBlockAgeSec'>>;
 
 export async function statusTable(nodes: TestnetNode[]): Promise<string> {
   const rows = await Promise.all(
