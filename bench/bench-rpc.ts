@@ -53,3 +53,13 @@ export async function waitUntil(what: string, timeoutMs: number, pred: () => Pro
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Shifts a benchmark's fixed port range by MINICHAIN_BENCH_PORT_SHIFT (default 0), so two checkouts
+ * can run the process benchmarks at the same time without their ports colliding.
+ */
+export function benchPort(base: number): number {
+  const shift = Number(process.env.MINICHAIN_BENCH_PORT_SHIFT ?? 0);
+  if (!Number.isInteger(shift) || shift < 0 || shift > 20_000) throw new Error(`MINICHAIN_BENCH_PORT_SHIFT must be an integer 0-20000, got ${process.env.MINICHAIN_BENCH_PORT_SHIFT}`);
+  return base + shift;
+}

@@ -25,7 +25,7 @@ import { NodeError } from '../node/core/errors.js';
 import { encodeTx, signTx } from '../node/core/tx.js';
 import { packageRoot } from '../node/paths.js';
 import { stopProcess } from '../node/testnet/launcher.js';
-import { benchRpc, waitUntil } from './bench-rpc.js';
+import { benchPort, benchRpc, waitUntil } from './bench-rpc.js';
 
 export interface CompactBench {
   propagation5ProcP50Ms: number;
@@ -47,8 +47,8 @@ const SENDERS = 50;
 const TXS_PER_BLOCK = Number(process.env.MINICHAIN_CMPCT_TXS ?? 1_000);
 const ROUNDS = Number(process.env.MINICHAIN_CMPCT_ROUNDS ?? 8);
 const CLIENTS = 16;
-const P2P_BASE = 26_300;
-const RPC_BASE = 26_400;
+const P2P_BASE = benchPort(26_300);
+const RPC_BASE = benchPort(26_400);
 
 const rpc = benchRpc(CLIENTS);
 const call = rpc.call;

@@ -26,7 +26,7 @@ import { NodeError } from '../node/core/errors.js';
 import { encodeTx, signTx } from '../node/core/tx.js';
 import { stopProcess } from '../node/testnet/launcher.js';
 import { packageRoot } from '../node/paths.js';
-import { benchRpc, waitUntil } from './bench-rpc.js';
+import { benchPort, benchRpc, waitUntil } from './bench-rpc.js';
 
 export interface TxBench {
   ingestTxPerSec: number;
@@ -42,8 +42,8 @@ const SENDERS = 50;
 const TXS = Number(process.env.MINICHAIN_TX_FLOOD ?? 3_000);
 const CLIENTS = 16;
 const BATCH = 32;
-const P2P_BASE = 26_100;
-const RPC_BASE = 26_200;
+const P2P_BASE = benchPort(26_100);
+const RPC_BASE = benchPort(26_200);
 const CONVERGE_BOUND_MS = 2_000;
 const CLK_TCK = 100; // Linux USER_HZ
 const IDLE_SETTLE_MS = 45_000;
