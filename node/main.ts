@@ -3,7 +3,7 @@
  * minichain-node: parse options, load genesis, start the full node, handle signals. Short by design;
  * everything it composes lives in full-node.ts.
  */
-import { endLeanStartup } from './lean-heap.js'; // first: pins the young generation during start-up (see there)
+import { watchForLoad } from './lean-heap.js'; // first: keeps the young generation lean until there is load (see there)
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { toHex } from './core/bytes.js';
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const params = await loadGenesis(config.genesisPath);
   config.seeds = parseSeeds(o.seeds, await loadGenesisSeeds(config.genesisPath));
   const node = await FullNode.start(config, params, log);
-  endLeanStartup();
+  watchForLoad();
   log.info(
     {
       chainId: params.chainId,

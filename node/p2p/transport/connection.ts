@@ -17,7 +17,7 @@
  * Must not import protocol, chain or storage.
  */
 import { EventEmitter } from 'node:events';
-import { WebSocket } from 'ws';
+import { WebSocket } from './ws-lib.js';
 import { NodeError } from '../../core/errors.js';
 
 /** Largest frame sent or accepted. Equal to protocol/messages MAX_MESSAGE_BYTES (a unit test checks). */

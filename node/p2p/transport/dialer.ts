@@ -11,7 +11,7 @@
  */
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket } from './ws-lib.js';
 import { NodeError } from '../../core/errors.js';
 import { Connection, ConnectionLimits, MAX_FRAME_BYTES } from './connection.js';
 import { normalizeAddress } from './listener.js';

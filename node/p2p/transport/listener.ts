@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer } from './ws-lib.js';
 import { NodeError } from '../../core/errors.js';
 import { CloseCode, Connection, ConnectionLimits, MAX_FRAME_BYTES, TransportReason } from './connection.js';
 
