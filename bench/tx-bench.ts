@@ -177,9 +177,9 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     // ---- 5-node network ----
     procs = await startProcs(join(root, 'net'), genesis, 5);
     await waitUntil('every node with 4 peers', 90_000, async () => (await Promise.all(procs.map((p) => call<unknown[]>(p.rpc, 'getPeers')))).every((l) => l.length >= 4), 200);
-    // Idle: V8 gives back its start-up young generation only when its memory reducer runs, some 10-30 s
-    // after allocation calms down, so an idle node is read after IDLE_SETTLE_MS, as a long-running node
-    // would be seen; the samples on the way are logged.
+    // Idle: read after IDLE_SETTLE_MS, as a long-running node would be seen (V8's memory reducer may
+    // still trim a little on the way; the young generation stays lean anyway: node/lean-heap.ts); the
+    // samples on the way are logged.
     for (let t = 0; t < IDLE_SETTLE_MS; t += IDLE_SAMPLE_MS) {
       await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
       log(`  idle ${(t + IDLE_SAMPLE_MS) / 1000} s, RSS per node (4 peers): ${procs.map((p) => rssMb(p.child.pid!)).join(', ')} MB`);
