@@ -11,9 +11,10 @@
  * testnet launcher, tests, `node dist/node/main.js`):
  *   - importing this module (main.ts does so first) pins the young generation at its initial size;
  *   - `watchForLoad()`, once the node is up, restores V8's default growth at the first sign of real load
- *     (LOAD_SCAVENGES scavenges within LOAD_WINDOW_MS, i.e. several MB/s allocated: sync, a flood of
- *     transactions): a 1 MB young generation under load cost ~14 % more CPU per synced empty block here (0.31 vs 0.27 ms).
- *     An idle node (a scavenge or two per minute: pings, peer refresh) stays lean.
+ *     (LOAD_SCAVENGES scavenges within LOAD_WINDOW_MS, i.e. >= 20 MB/s allocated: sync, a flood of
+ *     transactions): a 1 MB young generation under load cost ~14 % more CPU per synced empty block
+ *     here (0.31 vs 0.27 ms). Start-up's tail (first handshakes: ~17 scavenges in 0.5 s) stays below
+ *     that; an idle node (a scavenge or two per minute: pings, peer refresh) stays lean.
  * Measured with bench/tx-bench.ts's idle part (5 nodes, 4 peers each, 45 s idle): see the README.
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
