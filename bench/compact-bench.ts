@@ -13,6 +13,9 @@
  * last node is 4 hops from the miner, so each hop's cost (announce, request, body, validation and
  * storage before relaying without compact blocks; a rebuild from the mempool with them) adds up.
  * Every process is started and stopped here by its PID; datadirs are temporary and removed.
+ * Knobs (env): MINICHAIN_CMPCT_ROUNDS (blocks per mode and topology, default 8, half each per mesh run),
+ * MINICHAIN_CMPCT_TXS (txs per block), MINICHAIN_CMPCT_TOPOLOGY=mesh|line (only that one; the other's
+ * figures are NaN), MINICHAIN_CMPCT_PROF_DIR (each node writes a CPU profile to DIR/<run>-n<i>/).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -49,6 +52,8 @@ const ROUNDS = Number(process.env.MINICHAIN_CMPCT_ROUNDS ?? 8);
 const CLIENTS = 16;
 const P2P_BASE = benchPort(26_300);
 const RPC_BASE = benchPort(26_400);
+const ONLY = process.env.MINICHAIN_CMPCT_TOPOLOGY as Topology | undefined;
+const PROF_DIR = process.env.MINICHAIN_CMPCT_PROF_DIR;
 
 const rpc = benchRpc(CLIENTS);
 const call = rpc.call;
@@ -65,7 +70,8 @@ async function startNet(root: string, genesis: string, compact: boolean, topolog
   const meshSeeds = Array.from({ length: 3 }, (_, i) => `ws://127.0.0.1:${P2P_BASE + i}`).join(',');
   const procs: { rpc: string; child: ChildProcess }[] = [];
   for (let i = 0; i < NODES; i++) {
-    const args = [mainJs, '--datadir', join(root, `n${i}`), '--port', String(P2P_BASE + i), '--rpc-port', String(RPC_BASE + i)];
+    const prof = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROF_DIR, `${topology}-${compact ? 'on' : 'off'}-${root.split('/').pop()}-n${i}`)}`] : [];
+    const args = [...prof, mainJs, '--datadir', join(root, `n${i}`), '--port', String(P2P_BASE + i), '--rpc-port', String(RPC_BASE + i)];
     const seeds = topology === 'mesh' ? meshSeeds : i === 0 ? 'none' : `ws://127.0.0.1:${P2P_BASE + i - 1}`;
     if (topology === 'line') args.push('--max-outbound', i === 0 ? '0' : '1');
     args.push('--genesis', genesis, '--seeds', seeds, '--log-level', 'warn', '--refresh-interval', '1000');
@@ -167,7 +173,7 @@ export async function benchCompact(log: (s: string) => void): Promise<CompactBen
     const half = rounds.slice(0, Math.ceil(rounds.length / 2));
     const off: number[] = [];
     const on: number[] = [];
-    for (const k of [0, 1]) {
+    for (const k of ONLY === 'line' ? [] : [0, 1]) {
       off.push(...(await measure(join(root, `off${k}`), genesis, false, 'mesh', half, log)));
       on.push(...(await measure(join(root, `on${k}`), genesis, true, 'mesh', half, log)));
     }
@@ -176,8 +182,9 @@ export async function benchCompact(log: (s: string) => void): Promise<CompactBen
     const p50 = percentile(on, 50);
     const p50Off = percentile(off, 50);
     const lineRounds = half;
-    const lineOff = percentile(await measure(join(root, 'line-off'), genesis, false, 'line', lineRounds, log), 50);
-    const lineOn = percentile(await measure(join(root, 'line-on'), genesis, true, 'line', lineRounds, log), 50);
+    const line = async (compact: boolean) => (ONLY === 'mesh' ? NaN : percentile(await measure(join(root, `line-${compact ? 'on' : 'off'}`), genesis, compact, 'line', lineRounds, log), 50));
+    const lineOff = await line(false);
+    const lineOn = await line(true);
     return {
       propagation5ProcP50Ms: p50,
       propagation5ProcP90Ms: percentile(on, 90),
