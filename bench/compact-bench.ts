@@ -13,6 +13,10 @@
  * last node is 4 hops from the miner, so each hop's cost (announce, request, body, validation and
  * storage before relaying without compact blocks; a rebuild from the mempool with them) adds up.
  * Every process is started and stopped here by its PID; datadirs are temporary and removed.
+ * Knobs (env): MINICHAIN_CMPCT_ROUNDS (default 8: the mesh gets that many blocks per mode, in two
+ * networks of half as many each; the line half as many), MINICHAIN_CMPCT_TXS (txs per block),
+ * MINICHAIN_CMPCT_TOPOLOGY=mesh|line (only that one; the other's figures are NaN),
+ * MINICHAIN_CMPCT_PROF_DIR (each node writes a CPU profile to DIR/<run>-n<i>/).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -38,6 +42,21 @@ export interface CompactBench {
   propagationLineP50Ms: number;
   propagationLineP50MsNoCompact: number;
   propagationLineRatio: number;
+  propagationLineP90Ms: number;
+  propagationLineP90MsNoCompact: number;
+  /**
+   * The same delays counted from the moment the bench asked node 0 to mine (`generate` sent): they
+   * include the miner's own template, proof of work and validation, which the figures above start after.
+   */
+  propagation5ProcFoundP50Ms: number;
+  propagation5ProcFoundP50MsNoCompact: number;
+  propagation5ProcFoundRatio: number;
+  propagationLineFoundP50Ms: number;
+  propagationLineFoundP50MsNoCompact: number;
+  propagationLineFoundRatio: number;
+  /** Median CPU time of all 5 nodes together per block (mesh), from `generate` until every node has it. */
+  propagation5ProcCpuMsPerBlock: number;
+  propagation5ProcCpuMsPerBlockNoCompact: number;
 }
 
 type Topology = 'mesh' | 'line';
@@ -49,6 +68,8 @@ const ROUNDS = Number(process.env.MINICHAIN_CMPCT_ROUNDS ?? 8);
 const CLIENTS = 16;
 const P2P_BASE = benchPort(26_300);
 const RPC_BASE = benchPort(26_400);
+const ONLY = process.env.MINICHAIN_CMPCT_TOPOLOGY as Topology | undefined;
+const PROF_DIR = process.env.MINICHAIN_CMPCT_PROF_DIR;
 
 const rpc = benchRpc(CLIENTS);
 const call = rpc.call;
@@ -65,7 +86,8 @@ async function startNet(root: string, genesis: string, compact: boolean, topolog
   const meshSeeds = Array.from({ length: 3 }, (_, i) => `ws://127.0.0.1:${P2P_BASE + i}`).join(',');
   const procs: { rpc: string; child: ChildProcess }[] = [];
   for (let i = 0; i < NODES; i++) {
-    const args = [mainJs, '--datadir', join(root, `n${i}`), '--port', String(P2P_BASE + i), '--rpc-port', String(RPC_BASE + i)];
+    const prof = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROF_DIR, `${topology}-${compact ? 'on' : 'off'}-${root.split('/').pop()}-n${i}`)}`] : [];
+    const args = [...prof, mainJs, '--datadir', join(root, `n${i}`), '--port', String(P2P_BASE + i), '--rpc-port', String(RPC_BASE + i)];
     const seeds = topology === 'mesh' ? meshSeeds : i === 0 ? 'none' : `ws://127.0.0.1:${P2P_BASE + i - 1}`;
     if (topology === 'line') args.push('--max-outbound', i === 0 ? '0' : '1');
     args.push('--genesis', genesis, '--seeds', seeds, '--log-level', 'warn', '--refresh-interval', '1000');
@@ -113,9 +135,34 @@ async function submit(rpc: string, perSender: string[][]): Promise<void> {
   );
 }
 
-async function measure(root: string, genesis: string, compact: boolean, topology: Topology, rounds: string[][][], log: (s: string) => void): Promise<number[]> {
+interface Delays {
+  /** Receiver's first-seen time minus the miner's (its tip change), per receiver and block. */
+  fromMiner: number[];
+  /** Receiver's first-seen time minus the moment the bench asked node 0 to mine (`generate` sent). */
+  fromAsk: number[];
+  /** CPU time of all 5 node processes (every thread) per block, from `generate` until every node has it. */
+  cpuMs: number[];
+}
+
+/** CPU time (user + system, all threads) a process has used, in ms; NaN where /proc is not there. */
+async function cpuMsOf(pid: number | undefined): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** Linux's USER_HZ (getconf CLK_TCK), the unit of /proc/<pid>/stat times. */
+const CLOCK_TICKS = 100;
+
+async function measure(root: string, genesis: string, compact: boolean, topology: Topology, rounds: string[][][], log: (s: string) => void): Promise<Delays> {
   const procs = await startNet(root, genesis, compact, topology);
   const delays: number[] = [];
+  const fromAsk: number[] = [];
+  const cpuMs: number[] = [];
+  const cpuNow = async () => (await Promise.all(procs.map((p) => cpuMsOf(p.child.pid)))).reduce((a, b) => a + b, 0);
   try {
     const [origin] = procs;
     // Warm-up: one empty block everywhere (connections and code paths hot).
@@ -125,18 +172,24 @@ async function measure(root: string, genesis: string, compact: boolean, topology
       const count = perSender.reduce((k, s) => k + s.length, 0);
       await submit(origin!.rpc, perSender);
       await waitUntil('every mempool full', 60_000, async () => (await Promise.all(procs.map((p) => call<{ mempool: number }>(p.rpc, 'getInfo')))).every((i) => i.mempool >= count), 20);
+      const cpuBefore = await cpuNow();
+      const asked = Date.now();
       const [hash] = await call<string[]>(origin!.rpc, 'generate', [1]);
+      // Polled with the cheap getInfo (getArrivals serialises thousands of entries: CPU the nodes need now).
+      await waitUntil(`block ${hash!.slice(0, 8)} everywhere`, 60_000, async () => (await Promise.all(procs.map((p) => call<{ tip: string }>(p.rpc, 'getInfo')))).every((i) => i.tip === hash), 20);
+      cpuMs.push((await cpuNow()) - cpuBefore);
       const seenAt = async (rpc: string) => (await call<{ blocks: { hash: string; t: number }[] }>(rpc, 'getArrivals')).blocks.find((b) => b.hash === hash)?.t;
-      let times: (number | undefined)[] = [];
-      await waitUntil(`block ${hash!.slice(0, 8)} everywhere`, 60_000, async () => (times = await Promise.all(procs.map((p) => seenAt(p.rpc)))).every((t) => t !== undefined), 20);
+      const times = await Promise.all(procs.map((p) => seenAt(p.rpc)));
+      if (times.some((t) => t === undefined)) throw new NodeError('INTERNAL', `bench: block ${hash} is a tip without an arrival`);
       const t0 = times[0]!;
       delays.push(...times.slice(1).map((t) => t! - t0));
+      fromAsk.push(...times.slice(1).map((t) => t! - asked));
     }
-    log(`  ${topology}, ${compact ? 'compact   ' : 'no-compact'}: ${rounds.length} blocks of ${TXS_PER_BLOCK} txs to ${NODES - 1} nodes, delays ${[...delays].sort((a, b) => a - b).join(' ')} ms`);
+    log(`  ${topology}, ${compact ? 'compact   ' : 'no-compact'}: ${rounds.length} blocks of ${TXS_PER_BLOCK} txs to ${NODES - 1} nodes, delays ${[...delays].sort((a, b) => a - b).join(' ')} ms; from the generate call ${[...fromAsk].sort((a, b) => a - b).join(' ')} ms; CPU of all nodes per block ${cpuMs.map((c) => c.toFixed(0)).join(' ')} ms`);
   } finally {
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
   }
-  return delays.sort((a, b) => a - b);
+  return { fromMiner: delays.sort((a, b) => a - b), fromAsk: fromAsk.sort((a, b) => a - b), cpuMs: cpuMs.sort((a, b) => a - b) };
 }
 
 export async function benchCompact(log: (s: string) => void): Promise<CompactBench> {
@@ -165,28 +218,46 @@ export async function benchCompact(log: (s: string) => void): Promise<CompactBen
     );
     // Alternated (off, on, off, on), so a change in the machine's load hits both modes alike.
     const half = rounds.slice(0, Math.ceil(rounds.length / 2));
-    const off: number[] = [];
-    const on: number[] = [];
-    for (const k of [0, 1]) {
-      off.push(...(await measure(join(root, `off${k}`), genesis, false, 'mesh', half, log)));
-      on.push(...(await measure(join(root, `on${k}`), genesis, true, 'mesh', half, log)));
+    const off: Delays = { fromMiner: [], fromAsk: [], cpuMs: [] };
+    const on: Delays = { fromMiner: [], fromAsk: [], cpuMs: [] };
+    const add = (to: Delays, d: Delays) => {
+      to.fromMiner.push(...d.fromMiner);
+      to.fromAsk.push(...d.fromAsk);
+      to.cpuMs.push(...d.cpuMs);
+    };
+    for (const k of ONLY === 'line' ? [] : [0, 1]) {
+      add(off, await measure(join(root, `off${k}`), genesis, false, 'mesh', half, log));
+      add(on, await measure(join(root, `on${k}`), genesis, true, 'mesh', half, log));
     }
-    off.sort((a, b) => a - b);
-    on.sort((a, b) => a - b);
-    const p50 = percentile(on, 50);
-    const p50Off = percentile(off, 50);
-    const lineRounds = half;
-    const lineOff = percentile(await measure(join(root, 'line-off'), genesis, false, 'line', lineRounds, log), 50);
-    const lineOn = percentile(await measure(join(root, 'line-on'), genesis, true, 'line', lineRounds, log), 50);
+    for (const d of [off, on]) for (const a of [d.fromMiner, d.fromAsk, d.cpuMs]) a.sort((x, y) => x - y);
+    const ratio = (a: number, b: number) => Number((a / Math.max(1, b)).toFixed(2));
+    const p50 = percentile(on.fromMiner, 50);
+    const p50Off = percentile(off.fromMiner, 50);
+    const found = percentile(on.fromAsk, 50);
+    const foundOff = percentile(off.fromAsk, 50);
+    const none: Delays = { fromMiner: [], fromAsk: [], cpuMs: [] };
+    const line = async (compact: boolean) => (ONLY === 'mesh' ? none : measure(join(root, `line-${compact ? 'on' : 'off'}`), genesis, compact, 'line', half, log));
+    const lineOff = await line(false);
+    const lineOn = await line(true);
     return {
       propagation5ProcP50Ms: p50,
-      propagation5ProcP90Ms: percentile(on, 90),
+      propagation5ProcP90Ms: percentile(on.fromMiner, 90),
       propagation5ProcP50MsNoCompact: p50Off,
-      propagation5ProcP90MsNoCompact: percentile(off, 90),
-      propagation5ProcRatio: Number((p50 / Math.max(1, p50Off)).toFixed(2)),
-      propagationLineP50Ms: lineOn,
-      propagationLineP50MsNoCompact: lineOff,
-      propagationLineRatio: Number((lineOn / Math.max(1, lineOff)).toFixed(2)),
+      propagation5ProcP90MsNoCompact: percentile(off.fromMiner, 90),
+      propagation5ProcRatio: ratio(p50, p50Off),
+      propagation5ProcFoundP50Ms: found,
+      propagation5ProcFoundP50MsNoCompact: foundOff,
+      propagation5ProcFoundRatio: ratio(found, foundOff),
+      propagation5ProcCpuMsPerBlock: Math.round(percentile(on.cpuMs, 50)),
+      propagation5ProcCpuMsPerBlockNoCompact: Math.round(percentile(off.cpuMs, 50)),
+      propagationLineP50Ms: percentile(lineOn.fromMiner, 50),
+      propagationLineP50MsNoCompact: percentile(lineOff.fromMiner, 50),
+      propagationLineP90Ms: percentile(lineOn.fromMiner, 90),
+      propagationLineP90MsNoCompact: percentile(lineOff.fromMiner, 90),
+      propagationLineRatio: ratio(percentile(lineOn.fromMiner, 50), percentile(lineOff.fromMiner, 50)),
+      propagationLineFoundP50Ms: percentile(lineOn.fromAsk, 50),
+      propagationLineFoundP50MsNoCompact: percentile(lineOff.fromAsk, 50),
+      propagationLineFoundRatio: ratio(percentile(lineOn.fromAsk, 50), percentile(lineOff.fromAsk, 50)),
     };
   } finally {
     rpc.destroy();

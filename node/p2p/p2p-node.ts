@@ -12,7 +12,7 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Chain, TipChange } from '../chain/chain.js';
 import { Mempool } from '../chain/mempool.js';
-import { blockHash } from '../core/block.js';
+import { Block, blockHash } from '../core/block.js';
 import { NodeError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
 import { Tx, txId } from '../core/tx.js';
@@ -296,6 +296,18 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       await this.table?.close();
     })();
     return this.stopping;
+  }
+
+  /**
+   * A block this node just made (miner, generate), about to be handed to the chain: high-bandwidth peers
+   * get it as cmpctblock now, before it is validated and stored here (BIP-152: announce once the header's
+   * proof of work checks out), so they rebuild and connect it while we connect it. Only if its header
+   * screens, it extends our tip and every transaction is one our mempool holds (pushEarly); else it goes
+   * out at the tip change as before. The tip change then finds those peers served.
+   */
+  pushNewBlock(block: Block): void {
+    if (!this.compact || !this.opts.chain.screenHeader(block.header).ok) return;
+    this.compact.pushEarly(block);
   }
 
   /** nodeIds of the established peers that asked us to push new blocks as cmpctblock (sendcmpct 1). */

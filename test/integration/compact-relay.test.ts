@@ -111,6 +111,70 @@ test('only peers that opted in get cmpctblock pushes; the others get an inv; --n
   await off.stop();
 });
 
+test('a block the node made goes to its high-bandwidth peers before the node stores it; one with an unseen tx waits', async () => {
+  // From DEV[6], funded by the blocks of the tests above (the five genesis accounts are the others').
+  assert.ok((await a.chain.getAccount(DEV[6]!.addressHash)).balance >= 7n * COIN);
+  const all = [0n, 1n, 2n, 3n, 4n, 5n].map((n) => makeTx(params, DEV[6]!, DEV[7]!.addressHash, COIN, n));
+  const txs = all.slice(0, 5);
+  await admit(a, txs);
+  await waitFor(() => txs.every((t) => b.mempool.has(txIdHex(t))), 5_000, 'txs relayed to b');
+  const blk = nextOn(a, txs);
+  const hash = blockHash(blk.header);
+  const before = a.p2p.stats.compactBlocksSent;
+  a.p2p.pushNewBlock(blk);
+  const sent = a.p2p.stats.compactBlocksSent;
+  assert.ok(sent > before, 'pushed at once');
+  // b rebuilds and connects a block that only a's push could have given it: a has not handed it to its
+  // own chain (b may pass it back to a meanwhile, so a's own acceptance may find it a duplicate).
+  await waitForTip([b], hashHexOf(blk));
+  const r = await a.chain.acceptBlock(blk);
+  assert.ok(r.ok || r.class === 'duplicate');
+  await waitForTip([a], hashHexOf(blk));
+  assert.ok(a.chain.hasBlock(hash));
+  // A block holding a transaction a's mempool never validated is not pushed early.
+  const blk2 = nextOn(a, all.slice(5));
+  a.p2p.pushNewBlock(blk2);
+  assert.equal(a.p2p.stats.compactBlocksSent, sent, 'not pushed before validation');
+  assert.ok((await a.chain.acceptBlock(blk2)).ok);
+  await waitForTip([b], hashHexOf(blk2));
+});
+
+test('high-bandwidth peers follow BIP-152: a peer that delivers a new tip first is asked, the least recent of 3 is told to stop', async () => {
+  const node = await startTestNode({ name: 'cmpct-hb', params });
+  const raws: RawPeer[] = [];
+  for (let i = 0; i < 4; i++) raws.push(keepAlive(await rawPeer(node.url, { params })));
+  /** The last sendcmpct each raw peer got: true, false or undefined (none). */
+  const last = (r: RawPeer) => r.received.filter((m) => m.type === 'sendcmpct').at(-1)?.highBandwidth;
+  const sendcmpcts = () => raws.reduce((k, r) => k + r.received.filter((m) => m.type === 'sendcmpct').length, 0);
+  await waitFor(() => raws.filter((r) => last(r) === true).length === 3, 5_000, 'three sendcmpct');
+  for (const r of raws) r.send({ type: 'ping', nonce: 2n });
+  await Promise.all(raws.map((r) => r.next('pong')));
+  assert.equal(sendcmpcts(), 3);
+  const first = raws.find((r) => r.received.some((m) => m.type === 'sendcmpct'))!;
+  // The order they were asked in: the first asked is the least recent.
+  const asked = raws.filter((r) => last(r) === true).sort((x, y) => x.received.findIndex((m) => m.type === 'sendcmpct') - y.received.findIndex((m) => m.type === 'sendcmpct'));
+  const outsider = raws.find((r) => last(r) === undefined)!;
+  // The outsider delivers a new tip block first.
+  const blk = nextOn(node, []);
+  outsider.send({ type: 'block', block: blk });
+  await waitForTip([node], hashHexOf(blk));
+  await waitFor(() => last(outsider) === true, 5_000, 'the outsider asked to push');
+  await waitFor(() => raws.filter((r) => last(r) === false).length === 1, 5_000, 'one told to stop');
+  assert.equal(raws.filter((r) => last(r) === true).length, 3, 'still three');
+  assert.ok(first);
+  // Which one stopped: the one that was asked earliest and never delivered since.
+  assert.equal(last(asked[0]!), false);
+  // A peer already asked that delivers again only moves up: no message.
+  const before = sendcmpcts();
+  const blk2 = nextOn(node, []);
+  asked[1]!.send({ type: 'block', block: blk2 });
+  await waitForTip([node], hashHexOf(blk2));
+  for (const r of raws) r.send({ type: 'ping', nonce: 3n });
+  await Promise.all(raws.filter((r) => !r.isClosed()).map((r) => r.next('pong')));
+  assert.equal(sendcmpcts(), before);
+  await node.stop();
+});
+
 test('a blocktxn that never comes falls back to a full getdata, at no cost to the sender', async () => {
   const r = await rawPeer(solo.url, { params });
   const blk = nextOn(solo, txsFrom(3));

@@ -142,6 +142,8 @@ async function acceptBody(ctx: ProtocolContext, peer: Peer, block: Block, hash: 
   }
   if (r.ok) {
     peer.noteUseful('block');
+    // Delivered first and now our tip, outside a sync: BIP-152's reason to ask this peer for compact pushes.
+    if (r.value.status !== 'side-branch' && r.value.status !== 'pending' && ctx.chain.tip.hashHex === hex && !ctx.sync.syncing()) ctx.compact?.noteNewTipFrom(peer);
     ctx.sync.onBlockDone(hex, true, peer, ctx.chain.getNode(hash));
   } else if (r.class === 'duplicate') {
     ctx.sync.onBlockDone(hex, false);

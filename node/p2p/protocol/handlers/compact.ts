@@ -1,7 +1,9 @@
 /**
  * Compact block relay (protocol version 2), BIP-152's high-bandwidth mode:
- *   - each node asks up to MAX_HB_PEERS of its peers (the first established that speak version 2; a
- *     slot frees when one leaves) with `sendcmpct(1)` to push new blocks to it;
+ *   - each node asks up to MAX_HB_PEERS of its peers with `sendcmpct(1)` to push new blocks to it: at
+ *     first the first established that speak version 2 (a slot frees when one leaves), then, as BIP-152
+ *     chooses, the last MAX_HB_PEERS peers that delivered a new tip block first (noteNewTipFrom: the
+ *     peer that delivered least recently is told `sendcmpct(0)` to make room);
  *   - a block whose header and proof of work check out and that extends our tip is pushed as
  *     `cmpctblock` to every peer that asked, before it is validated and stored (pushEarly); everyone
  *     else gets the usual `inv` once it is connected;
@@ -98,6 +100,27 @@ export class CompactRelay {
       this.onEstablished(p);
       if (this.hbOut.has(p)) return;
     }
+  }
+
+  /**
+   * `peer` delivered a block that became our tip, before anyone else (BIP-152's choice of high-bandwidth
+   * peers: the last MAX_HB_PEERS to do so). It is asked to push from now on, if it was not already; the
+   * one that delivered least recently is told to stop when that makes one too many.
+   */
+  noteNewTipFrom(peer: Peer): void {
+    if (!this.o.enabled || !peer.isEstablished || !speaksCompact(peer)) return;
+    // The Set's order is the order of delivery: the most recent last.
+    if (this.hbOut.delete(peer)) {
+      this.hbOut.add(peer);
+      return;
+    }
+    if (this.hbOut.size >= MAX_HB_PEERS) {
+      const oldest = this.hbOut.values().next().value!;
+      this.hbOut.delete(oldest);
+      oldest.send({ type: 'sendcmpct', highBandwidth: false });
+    }
+    this.hbOut.add(peer);
+    peer.send({ type: 'sendcmpct', highBandwidth: true });
   }
 
   handleSendCmpct(peer: Peer, msg: MessageOf<'sendcmpct'>): void {
