@@ -476,8 +476,10 @@ export class Chain extends EventEmitter {
     const { block, sanity } = await this.loadDecoded(n);
     if (sanity.ids.length !== block.txs.length) return reject('consensus', 'bad-blk-sanity');
     const addrs = new Map<string, Uint8Array>();
-    for (const a of [...sanity.senders, ...block.txs.map((t) => t.to), block.miner]) addrs.set(toHex(a), a);
-    const accounts = await this.tipAccounts([...addrs.values()]);
+    for (const a of sanity.senders) addrs.set(toHex(a), a);
+    for (const t of block.txs) addrs.set(toHex(t.to), t.to);
+    addrs.set(toHex(block.miner), block.miner);
+    const accounts = await this.tipAccounts(addrs);
     const overlay = new StateOverlay(new MapStateView(accounts));
     const sigs = this.early.signatures(n.hex, block, sanity.ids);
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
@@ -487,7 +489,10 @@ export class Chain extends EventEmitter {
     const body = this.unwritten?.hex === n.hex ? this.unwritten : undefined;
     const changed = overlay.changed();
     try {
-      await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: changed, prior: overlay.priorValues(), ...(body ? { body } : {}) });
+      await this.store.writeConnect({
+        hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: changed, prior: overlay.priorValues(),
+        addressOf: (k) => overlay.addressOf(k), ...(body ? { body } : {}),
+      });
     } catch (e) {
       this.accountCache.clear();
       throw e;
@@ -506,11 +511,10 @@ export class Chain extends EventEmitter {
    * Only connect and disconnect change stored accounts, both on the chain's queue: connect writes its
    * new values through, disconnect (and any failed write) clears the cache.
    */
-  private async tipAccounts(addresses: Uint8Array[]): Promise<Map<string, Account>> {
+  private async tipAccounts(addresses: Map<string, Uint8Array>): Promise<Map<string, Account>> {
     const out = new Map<string, Account>();
     const missing: Uint8Array[] = [];
-    for (const a of addresses) {
-      const hex = toHex(a);
+    for (const [hex, a] of addresses) {
       const hit = this.accountCache.get(hex);
       if (hit) out.set(hex, hit);
       else missing.push(a);

@@ -28,6 +28,8 @@ export class MapStateView implements StateView {
 export class StateOverlay implements StateView {
   private readonly changes = new Map<string, Account>();
   private readonly originals = new Map<string, Account>();
+  /** The address bytes of every touched key, so writers need not parse hex back. */
+  private readonly addresses = new Map<string, Uint8Array>();
 
   constructor(private readonly base: StateView) {}
 
@@ -38,8 +40,16 @@ export class StateOverlay implements StateView {
 
   set(address: Uint8Array, account: Account): void {
     const key = toHex(address);
-    if (!this.originals.has(key)) this.originals.set(key, this.base.account(address));
+    if (!this.originals.has(key)) {
+      this.originals.set(key, this.base.account(address));
+      this.addresses.set(key, address);
+    }
     this.changes.set(key, { balance: account.balance, nonce: account.nonce });
+  }
+
+  /** The 20-byte address of a touched key (changed() / priorValues()); fromHex for any other. */
+  addressOf(key: string): Uint8Array {
+    return this.addresses.get(key) ?? fromHex(key);
   }
 
   /** New values of every touched account, keyed by hex address hash. */
