@@ -94,8 +94,12 @@ export class Writer {
     return this.pos;
   }
 
+  /**
+   * The bytes written. A writer sized exactly (the fixed-size encodings) hands over its buffer without a
+   * copy: any later write needs room it does not have and moves to a new buffer, so the result never changes.
+   */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
   }
 }
 
@@ -237,8 +241,12 @@ export function toHex(b: Uint8Array): string {
     out[2 * i] = HEX_DIGITS[x >> 4]!;
     out[2 * i + 1] = HEX_DIGITS[x & 15]!;
   }
-  return ASCII.decode(out.subarray(0, n));
+  if (out !== HEX_SCRATCH) return ASCII.decode(out);
+  return ASCII.decode((HEX_VIEWS[n] ??= HEX_SCRATCH.subarray(0, n)));
 }
+
+/** HEX_SCRATCH's prefix views by length, made once (a view per call was most of toHex's garbage). */
+const HEX_VIEWS: Uint8Array[] = [];
 
 /** @throws NodeError DECODE_ERROR on odd length or a non-hex character. */
 export function fromHex(hex: string, what = 'hex'): Uint8Array {
