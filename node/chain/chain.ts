@@ -467,7 +467,7 @@ export class Chain extends EventEmitter {
     if (!bytes) throw new NodeError('STORAGE_CORRUPT', `block ${n.hex} is indexed but its body is missing`);
     const block = decodeBlock(bytes);
     const sanity = checkBlockSanity(block, this.params);
-    if (!sanity.ok) return { block, sanity: { hash: n.hash, ids: [], senders: [] } };
+    if (!sanity.ok) return { block, sanity: { hash: n.hash, ids: [], idsHex: [], senders: [] } };
     return { block, sanity: sanity.value };
   }
 
@@ -481,7 +481,7 @@ export class Chain extends EventEmitter {
     addrs.set(toHex(block.miner), block.miner);
     const accounts = await this.tipAccounts(addrs);
     const overlay = new StateOverlay(new MapStateView(accounts));
-    const sigs = this.early.signatures(n.hex, block, sanity.ids);
+    const sigs = this.early.signatures(n.hex, block, sanity.idsHex);
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
     const sigVerdict = await sigs;
     if (!state.ok) return state;
@@ -500,7 +500,7 @@ export class Chain extends EventEmitter {
     // Write-through: every changed account was read into the cache above (or the cache was emptied).
     for (const [k, a] of changed) if (this.accountCache.has(k)) this.accountCache.set(k, a);
     if (body) this.unwritten = undefined;
-    noteBlockFacts(block, sanity.ids, sanity.senders);
+    noteBlockFacts(block, sanity.idsHex, sanity.senders);
     this.index.main.push(n);
     return ok(block);
   }

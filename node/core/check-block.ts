@@ -25,6 +25,8 @@ export const BODY_MISMATCH_REASONS: ReadonlySet<string> = new Set([
 export interface SanityResult {
   hash: Uint8Array;
   ids: Uint8Array[];
+  /** The same ids in hex (the signature cache's and the mempool's keys), made once here. */
+  idsHex: string[];
   senders: Uint8Array[];
 }
 
@@ -43,9 +45,9 @@ export function checkBlockSanity(
   if (size > params.maxBlockBytes) return reject('consensus', 'bad-blk-size', `${size} bytes, limit ${params.maxBlockBytes}`);
   if (!isMoneyRange(block.reward)) return reject('consensus', 'bad-blk-reward', 'out of range');
   const ids = block.txs.map(txId);
+  const idsHex = ids.map(toHex);
   const seenIds = new Set<string>();
-  for (const id of ids) {
-    const k = toHex(id);
+  for (const k of idsHex) {
     if (seenIds.has(k)) return reject('consensus', 'bad-blk-duplicate-tx');
     seenIds.add(k);
   }
@@ -64,7 +66,7 @@ export function checkBlockSanity(
     if (senderNonces.has(k)) return reject('consensus', 'bad-blk-duplicate-nonce');
     senderNonces.add(k);
   }
-  return ok({ hash, ids, senders });
+  return ok({ hash, ids, idsHex, senders });
 }
 
 /**

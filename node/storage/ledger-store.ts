@@ -34,6 +34,8 @@ export interface ConnectWrite {
   addressOf?: (key: string) => Uint8Array;
 }
 
+const MAX_U64 = (1n << 64n) - 1n;
+
 /** Per-tx bytes of writeConnect's arena: location value, tx index key, two history keys. */
 const TX_LOCATION_SIZE = 40;
 const TX_KEY_SIZE = 33;
@@ -209,7 +211,26 @@ export class LedgerStore {
       ops.push({ type: 'put', key: indexKey(c.hash), value: encodeIndexEntry(c.body.entry) });
     }
     const addressOf = c.addressOf ?? fromHex;
-    for (const [k, a] of c.accounts) ops.push(accountOp(addressOf(k), a));
+    // Account keys and values share one buffer too (21 + 16 bytes each).
+    const accounts = new Uint8Array(c.accounts.size * (1 + 20 + 16));
+    const adv = new DataView(accounts.buffer);
+    let at = 0;
+    for (const [k, a] of c.accounts) {
+      const address = addressOf(k);
+      if (address.length !== 20) throw new NodeError('INTERNAL', `writeConnect: account ${k} is not a 20-byte address`);
+      accounts[at] = PREFIX.account[0]!;
+      accounts.set(address, at + 1);
+      const key = accounts.subarray(at, at + 21);
+      if (a.balance === 0n && a.nonce === 0n) ops.push({ type: 'del', key });
+      else {
+        if (a.balance < 0n || a.balance > MAX_U64 || a.nonce < 0n || a.nonce > MAX_U64)
+          throw new NodeError('INTERNAL', `writeConnect: account ${k} out of range`);
+        adv.setBigUint64(at + 21, a.balance, true);
+        adv.setBigUint64(at + 29, a.nonce, true);
+        ops.push({ type: 'put', key, value: accounts.subarray(at + 21, at + 37) });
+      }
+      at += 37;
+    }
     // The 3 keys and the location of every tx go into one buffer (hundreds of small allocations less a block).
     const arena = new Uint8Array(c.ids.length * ARENA_PER_TX);
     for (let i = 0; i < c.ids.length; i++) {
