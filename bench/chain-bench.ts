@@ -41,6 +41,10 @@ function makeTxs(n = 1000): Tx[] {
 export interface ChainBench {
   blockConnectColdTxPerSec: number;
   blockConnectWarmTxPerSec: number;
+  /** CPU time of the whole process (main thread, workers, GC, LevelDB threads) per tx, best run. */
+  blockConnectColdCpuUsPerTx: number;
+  /** CPU time per tx of a warm connect (no signature left to check: the main thread's own cost), best run. */
+  blockConnectWarmCpuUsPerTx: number;
   mempoolAcceptTxPerSec: number;
   reopenMs: number;
 }
@@ -51,20 +55,24 @@ export async function benchChain(log: (s: string) => void = () => {}): Promise<C
   const pool = VerifyPool.create();
   let cold = 0;
   let warm = 0;
+  let coldCpu = Infinity;
+  let warmCpu = Infinity;
   let mempoolRate = 0;
   try {
     for (let run = 0; run < 3; run++) {
       const dir = await tmp();
       const chain = await Chain.open({ dir, params, verifier: pool, sigCache: new SigCache() });
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await chain.acceptBlock(block);
       const dt = performance.now() - t0;
+      coldCpu = Math.min(coldCpu, cpuUsPerTx(c0, txs.length));
       if (!r.ok) throw new Error(`bench block rejected: ${r.reason}`);
       cold = Math.max(cold, txs.length / (dt / 1000));
       await chain.close();
       await rm(dir, { recursive: true, force: true });
     }
-    log(`  cold connect: ${cold.toFixed(0)} tx/s`);
+    log(`  cold connect: ${cold.toFixed(0)} tx/s, CPU ${coldCpu.toFixed(1)} us/tx (all threads)`);
     for (let run = 0; run < 3; run++) {
       const dir = await tmp();
       const sigCache = new SigCache();
@@ -76,21 +84,35 @@ export async function benchChain(log: (s: string) => void = () => {}): Promise<C
         if (!v.ok) throw new Error(`bench tx rejected: ${v.reason}`);
       }
       mempoolRate = Math.max(mempoolRate, txs.length / ((performance.now() - m0) / 1000));
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await chain.acceptBlock(block);
       const dt = performance.now() - t0;
+      warmCpu = Math.min(warmCpu, cpuUsPerTx(c0, txs.length));
       if (!r.ok) throw new Error(`bench block rejected: ${r.reason}`);
       warm = Math.max(warm, txs.length / (dt / 1000));
       await chain.close();
       await rm(dir, { recursive: true, force: true });
     }
-    log(`  warm connect: ${warm.toFixed(0)} tx/s, mempool accept: ${mempoolRate.toFixed(0)} tx/s`);
+    log(`  warm connect: ${warm.toFixed(0)} tx/s, CPU ${warmCpu.toFixed(1)} us/tx; mempool accept: ${mempoolRate.toFixed(0)} tx/s`);
   } finally {
     await pool.close();
   }
   const reopenMs = await benchReopen(10_000, log);
-  return { blockConnectColdTxPerSec: Math.round(cold), blockConnectWarmTxPerSec: Math.round(warm), mempoolAcceptTxPerSec: Math.round(mempoolRate), reopenMs };
+  return {
+    blockConnectColdTxPerSec: Math.round(cold),
+    blockConnectWarmTxPerSec: Math.round(warm),
+    blockConnectColdCpuUsPerTx: round1(coldCpu),
+    blockConnectWarmCpuUsPerTx: round1(warmCpu),
+    mempoolAcceptTxPerSec: Math.round(mempoolRate), reopenMs };
 }
+
+function cpuUsPerTx(since: NodeJS.CpuUsage, n: number): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / n;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** Builds an n-block datadir once, then times Chain.open on it (best of 3). */
 async function benchReopen(n: number, log: (s: string) => void): Promise<number> {
