@@ -55,16 +55,23 @@ export function checkBlockSanity(
   if (mutated) return reject('consensus', 'bad-blk-merkle-mutated');
   if (!equalBytes(root, h.merkleRoot)) return reject('consensus', 'bad-blk-merkle');
   const senders: Uint8Array[] = new Array(block.txs.length);
-  const senderNonces = new Set<string>();
+  // A sender's first nonce by address hex; only its later txs need an "address:nonce" key.
+  const firstNonce = new Map<string, bigint>();
+  let laterNonces: Set<string> | undefined;
   for (let i = 0; i < block.txs.length; i++) {
     const tx = block.txs[i]!;
     const v = checkTxSanity(tx, params);
     if (!v.ok) return v;
     const sender = txSender(tx);
     senders[i] = sender;
-    const k = toHex(sender) + ':' + tx.nonce.toString();
-    if (senderNonces.has(k)) return reject('consensus', 'bad-blk-duplicate-nonce');
-    senderNonces.add(k);
+    const k = toHex(sender);
+    const first = firstNonce.get(k);
+    if (first === undefined) firstNonce.set(k, tx.nonce);
+    else {
+      const key = k + ':' + tx.nonce.toString();
+      if (first === tx.nonce || laterNonces?.has(key)) return reject('consensus', 'bad-blk-duplicate-nonce');
+      (laterNonces ??= new Set()).add(key);
+    }
   }
   return ok({ hash, ids, idsHex, senders });
 }
