@@ -475,13 +475,15 @@ export class Chain extends EventEmitter {
   private async connectNode(n: IndexNode): Promise<Verdict<Block>> {
     const { block, sanity } = await this.loadDecoded(n);
     if (sanity.ids.length !== block.txs.length) return reject('consensus', 'bad-blk-sanity');
+    // Signatures first (unless checked early): the workers verify while the accounts are read and applied.
+    const sigs = this.early.signatures(n.hex, block, sanity.idsHex);
+    sigs.catch(() => undefined); // awaited below; handled here too in case the account read throws first
     const addrs = new Map<string, Uint8Array>();
     for (const a of sanity.senders) addrs.set(toHex(a), a);
     for (const t of block.txs) addrs.set(toHex(t.to), t.to);
     addrs.set(toHex(block.miner), block.miner);
     const accounts = await this.tipAccounts(addrs);
     const overlay = new StateOverlay(new MapStateView(accounts));
-    const sigs = this.early.signatures(n.hex, block, sanity.idsHex);
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
     const sigVerdict = await sigs;
     if (!state.ok) return state;
