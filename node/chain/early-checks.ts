@@ -40,8 +40,6 @@ export class EarlyChecks {
   private waiting: Waiting[] = [];
   private calls = 0;
   private flushScheduled = false;
-  /** Verifier calls made for early checks (for tests and metrics). */
-  callCount = 0;
 
   constructor(
     private readonly verifier: BatchSignatureVerifier,
@@ -117,7 +115,6 @@ export class EarlyChecks {
     }
     const jobs = batch.length === 1 ? batch[0]!.jobs : batch.flatMap((w) => w.jobs);
     this.calls++;
-    this.callCount++;
     let answer: Promise<boolean[]>;
     try {
       answer = this.verifier.verifyAll(jobs);
