@@ -94,6 +94,20 @@ export class Writer {
     return this.pos;
   }
 
+  /** Starts over on the same buffer (a scratch writer reused for hashing). */
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+
+  /**
+   * The bytes written, without a copy: valid only until the next write or reset (for hashing them at
+   * once). finish() is the one to keep.
+   */
+  written(): Uint8Array {
+    return this.pos === this.buf.length ? this.buf : this.buf.subarray(0, this.pos);
+  }
+
   /**
    * The bytes written. A writer sized exactly (the fixed-size encodings) hands over its buffer without a
    * copy: any later write needs room it does not have and moves to a new buffer, so the result never changes.
