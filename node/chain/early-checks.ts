@@ -5,8 +5,8 @@
  * (its checks still land in the signature cache; connect checks it again otherwise). No I/O.
  *
  * Blocks that arrive together share one verifier call: at most MAX_EARLY_CALLS calls are outstanding,
- * and what arrives meanwhile waits (at most one event-loop turn when a call is free) and goes out as one
- * call of up to MAX_EARLY_CALL_JOBS signatures. Each call costs a round trip to the workers that waits
+ * and what arrives meanwhile waits (for a free call: one event-loop turn, so a burst of messages joins;
+ * for a call to finish: none) and goes out as one call of up to MAX_EARLY_CALL_JOBS signatures. Each call costs a round trip to the workers that waits
  * for the main thread (busy connecting), so fewer, larger calls keep the workers busier; each block
  * still gets its own verdict from its own answers.
  */
@@ -137,7 +137,8 @@ export class EarlyChecks {
       )
       .finally(() => {
         this.calls--;
-        this.maybeFlush();
+        // What waited meanwhile goes at once: a turn of the event loop here would idle the workers.
+        this.flush();
       });
   }
 }
