@@ -246,7 +246,26 @@ export class LedgerStore {
     ops.push({ type: 'put', key: undoKey(c.hash), value: encodeUndo(c.prior, addressOf) });
     ops.push({ type: 'put', key: heightKey(height), value: c.hash });
     ops.push({ type: 'put', key: metaKey('tip'), value: c.hash });
-    await this.db.batch(ops);
+    await this.writeChained(ops);
+  }
+
+  /**
+   * One atomic batch through LevelDB's chained batch: the same WriteBatch as db.batch(ops), but each op
+   * goes to the native batch as its key and value (the array form reads type/key/value properties of
+   * every op object natively): about half the main thread's time per op, measured on a connect's ~400.
+   */
+  private async writeChained(ops: Op[]): Promise<void> {
+    const batch = this.db.batch();
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.key, op.value);
+        else batch.del(op.key);
+      }
+    } catch (e) {
+      await batch.close();
+      throw e;
+    }
+    await batch.write(); // closes the batch, also when it fails
   }
 
   /** Restores every account the block touched from its undo data and moves the tip to its parent. */
