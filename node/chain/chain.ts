@@ -467,7 +467,7 @@ export class Chain extends EventEmitter {
     if (!bytes) throw new NodeError('STORAGE_CORRUPT', `block ${n.hex} is indexed but its body is missing`);
     const block = decodeBlock(bytes);
     const sanity = checkBlockSanity(block, this.params);
-    if (!sanity.ok) return { block, sanity: { hash: n.hash, ids: [], idsHex: [], senders: [] } };
+    if (!sanity.ok) return { block, sanity: { hash: n.hash, ids: [], idsHex: [], senders: [], sendersHex: [] } };
     return { block, sanity: sanity.value };
   }
 
@@ -478,12 +478,19 @@ export class Chain extends EventEmitter {
     // Signatures first (unless checked early): the workers verify while the accounts are read and applied.
     const sigs = this.early.signatures(n.hex, block, sanity.idsHex);
     sigs.catch(() => undefined); // awaited below; handled here too in case the account read throws first
+    // Every address object of the block with its hex key, hexed once (senders' keys come from sanity):
+    // the accounts to read, and the overlay's keys.
     const addrs = new Map<string, Uint8Array>();
-    for (const a of sanity.senders) addrs.set(toHex(a), a);
-    for (const t of block.txs) addrs.set(toHex(t.to), t.to);
-    addrs.set(toHex(block.miner), block.miner);
+    const keys = new Map<Uint8Array, string>();
+    const note = (a: Uint8Array, k: string) => {
+      keys.set(a, k);
+      if (!addrs.has(k)) addrs.set(k, a);
+    };
+    for (let i = 0; i < block.txs.length; i++) note(sanity.senders[i]!, sanity.sendersHex[i]!);
+    for (const t of block.txs) note(t.to, toHex(t.to));
+    note(block.miner, toHex(block.miner));
     const accounts = await this.tipAccounts(addrs);
-    const overlay = new StateOverlay(new MapStateView(accounts));
+    const overlay = new StateOverlay(new MapStateView(accounts), keys);
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
     const sigVerdict = await sigs;
     if (!state.ok) return state;

@@ -28,6 +28,8 @@ export interface SanityResult {
   /** The same ids in hex (the signature cache's and the mempool's keys), made once here. */
   idsHex: string[];
   senders: Uint8Array[];
+  /** The senders' address hashes in hex (account keys), made once here. */
+  sendersHex: string[];
 }
 
 /** Context-free checks, cheapest first: proof of work before anything that costs hashing the body. */
@@ -55,6 +57,7 @@ export function checkBlockSanity(
   if (mutated) return reject('consensus', 'bad-blk-merkle-mutated');
   if (!equalBytes(root, h.merkleRoot)) return reject('consensus', 'bad-blk-merkle');
   const senders: Uint8Array[] = new Array(block.txs.length);
+  const sendersHex: string[] = new Array(block.txs.length);
   // A sender's first nonce by address hex; only its later txs need an "address:nonce" key.
   const firstNonce = new Map<string, bigint>();
   let laterNonces: Set<string> | undefined;
@@ -65,6 +68,7 @@ export function checkBlockSanity(
     const sender = txSender(tx);
     senders[i] = sender;
     const k = toHex(sender);
+    sendersHex[i] = k;
     const first = firstNonce.get(k);
     if (first === undefined) firstNonce.set(k, tx.nonce);
     else {
@@ -73,7 +77,7 @@ export function checkBlockSanity(
       (laterNonces ??= new Set()).add(key);
     }
   }
-  return ok({ hash, ids, idsHex, senders });
+  return ok({ hash, ids, idsHex, senders, sendersHex });
 }
 
 /**

@@ -41,9 +41,15 @@ export class StateOverlay implements StateView {
    * times per tx, and a lookup by identity is cheaper than hexing 20 bytes again. Lives as long as the
    * overlay (one block, one admission); the addresses handed in are never modified.
    */
-  private readonly keys = new Map<Uint8Array, string>();
+  private readonly keys: Map<Uint8Array, string>;
 
-  constructor(private readonly base: StateView) {}
+  /** `keys`: hex keys of address objects the caller already has (taken over, then extended). */
+  constructor(
+    private readonly base: StateView,
+    keys?: Map<Uint8Array, string>,
+  ) {
+    this.keys = keys ?? new Map();
+  }
 
   private keyOf(address: Uint8Array): string {
     let key = this.keys.get(address);
