@@ -164,3 +164,36 @@ test('the tip account cache stays within its cap, and state stays right across a
   assert.ok(chain.cachedAccountCount <= 3);
   await checkLedgerConsistent(chain);
 });
+
+test('a connect whose write fails leaves nothing half-done: the tip, the accounts and the account cache stay right', async () => {
+  const dir = await tmpDir();
+  const chain = await Chain.open({ dir, params, clock });
+  cleanups.push(() => chain.close());
+  const blocks = chainWithTxs(4);
+  for (const b of blocks.slice(0, 2)) assert.ok((await chain.acceptBlock(b)).ok);
+  assert.ok(chain.cachedAccountCount > 0, 'the cache holds the tip accounts');
+  // The next connect's batch fails at write time (a full disk, say): the store is private, looked into on purpose.
+  const db = (chain as unknown as { store: { db: { batch: (...a: unknown[]) => unknown } } }).store.db;
+  const batch = db.batch.bind(db);
+  let failed = 0;
+  db.batch = (...a: unknown[]) => {
+    const b = batch(...a) as { write?: () => Promise<void>; close: () => Promise<void> };
+    if (a.length === 0 && failed === 0 && b.write) {
+      failed++;
+      b.write = async () => {
+        await b.close();
+        throw new Error('simulated write failure');
+      };
+    }
+    return b;
+  };
+  await assert.rejects(chain.acceptBlock(blocks[2]!), /simulated write failure/);
+  assert.equal(failed, 1);
+  assert.equal(chain.height, 2, 'the tip did not move');
+  assert.equal(chain.cachedAccountCount, 0, 'the account cache was emptied, not left ahead of the disk');
+  await checkLedgerConsistent(chain);
+  // The failed block's body was stored on its own: its child connects both.
+  assert.ok((await chain.acceptBlock(blocks[3]!)).ok);
+  assert.equal(chain.height, 4);
+  await checkLedgerConsistent(chain);
+});
