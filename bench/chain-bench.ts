@@ -1,7 +1,8 @@
 /**
  * Ledger benchmarks: connecting a 1,000-tx block cold (signatures unverified, checked on the worker
  * pool) and warm (all txs already verified by the mempool), mempool admission, and reopening a
- * 10,000-block datadir. Real LevelDB in temp dirs.
+ * 10,000-block datadir. Real LevelDB in temp dirs, node:crypto's sha256d as in the node. Each connect
+ * also reports its CPU time per tx (process.cpuUsage: all threads, so cold includes the workers').
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { Tx } from '../node/core/tx.js';
 import { fastVerifier } from '../node/verify/fast-verifier.js';
 import { SigCache } from '../node/verify/sig-cache.js';
 import { VerifyPool } from '../node/verify/verify-pool.js';
+import { installNodeHash } from '../node/verify/node-hash.js';
 import { DEV, COIN, makeBlock, makeTx, testParams } from '../test/helpers/chain-fixtures.js';
 import { devAccounts } from '../node/core/dev-accounts.js';
 
@@ -41,30 +43,39 @@ function makeTxs(n = 1000): Tx[] {
 export interface ChainBench {
   blockConnectColdTxPerSec: number;
   blockConnectWarmTxPerSec: number;
+  /** CPU time of the whole process (main thread, workers, GC, LevelDB threads) per tx, best run. */
+  blockConnectColdCpuUsPerTx: number;
+  /** CPU time per tx of a warm connect (no signature left to check: the main thread's own cost), best run. */
+  blockConnectWarmCpuUsPerTx: number;
   mempoolAcceptTxPerSec: number;
   reopenMs: number;
 }
 
 export async function benchChain(log: (s: string) => void = () => {}): Promise<ChainBench> {
+  installNodeHash(); // as every node runs (openChainState): node:crypto's sha256d
   const txs = makeTxs();
   const block = makeBlock(params, genesisRef, txs);
   const pool = VerifyPool.create();
   let cold = 0;
   let warm = 0;
+  let coldCpu = Infinity;
+  let warmCpu = Infinity;
   let mempoolRate = 0;
   try {
     for (let run = 0; run < 3; run++) {
       const dir = await tmp();
       const chain = await Chain.open({ dir, params, verifier: pool, sigCache: new SigCache() });
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await chain.acceptBlock(block);
       const dt = performance.now() - t0;
+      coldCpu = Math.min(coldCpu, cpuUsPerTx(c0, txs.length));
       if (!r.ok) throw new Error(`bench block rejected: ${r.reason}`);
       cold = Math.max(cold, txs.length / (dt / 1000));
       await chain.close();
       await rm(dir, { recursive: true, force: true });
     }
-    log(`  cold connect: ${cold.toFixed(0)} tx/s`);
+    log(`  cold connect: ${cold.toFixed(0)} tx/s, CPU ${coldCpu.toFixed(1)} us/tx (all threads)`);
     for (let run = 0; run < 3; run++) {
       const dir = await tmp();
       const sigCache = new SigCache();
@@ -76,21 +87,35 @@ export async function benchChain(log: (s: string) => void = () => {}): Promise<C
         if (!v.ok) throw new Error(`bench tx rejected: ${v.reason}`);
       }
       mempoolRate = Math.max(mempoolRate, txs.length / ((performance.now() - m0) / 1000));
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await chain.acceptBlock(block);
       const dt = performance.now() - t0;
+      warmCpu = Math.min(warmCpu, cpuUsPerTx(c0, txs.length));
       if (!r.ok) throw new Error(`bench block rejected: ${r.reason}`);
       warm = Math.max(warm, txs.length / (dt / 1000));
       await chain.close();
       await rm(dir, { recursive: true, force: true });
     }
-    log(`  warm connect: ${warm.toFixed(0)} tx/s, mempool accept: ${mempoolRate.toFixed(0)} tx/s`);
+    log(`  warm connect: ${warm.toFixed(0)} tx/s, CPU ${warmCpu.toFixed(1)} us/tx; mempool accept: ${mempoolRate.toFixed(0)} tx/s`);
   } finally {
     await pool.close();
   }
   const reopenMs = await benchReopen(10_000, log);
-  return { blockConnectColdTxPerSec: Math.round(cold), blockConnectWarmTxPerSec: Math.round(warm), mempoolAcceptTxPerSec: Math.round(mempoolRate), reopenMs };
+  return {
+    blockConnectColdTxPerSec: Math.round(cold),
+    blockConnectWarmTxPerSec: Math.round(warm),
+    blockConnectColdCpuUsPerTx: round1(coldCpu),
+    blockConnectWarmCpuUsPerTx: round1(warmCpu),
+    mempoolAcceptTxPerSec: Math.round(mempoolRate), reopenMs };
 }
+
+function cpuUsPerTx(since: NodeJS.CpuUsage, n: number): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / n;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** Builds an n-block datadir once, then times Chain.open on it (best of 3). */
 async function benchReopen(n: number, log: (s: string) => void): Promise<number> {

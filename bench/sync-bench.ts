@@ -24,7 +24,7 @@ import { loadOrCreateNodeKey } from '../node/p2p/peers/node-key.js';
 import { P2PNode } from '../node/p2p/p2p-node.js';
 import { VerifyPool } from '../node/verify/verify-pool.js';
 import { COIN, DEV, makeBlock, makeTx, testGenesisJson, testParams } from '../test/helpers/chain-fixtures.js';
-import { startNodeProcess } from '../test/helpers/node-process.js';
+import { processCpuMs, startNodeProcess } from '../test/helpers/node-process.js';
 
 export const EMPTY_BLOCKS = 10_000;
 export const SIGNED_BLOCKS = 400;
@@ -34,6 +34,10 @@ export interface SyncBench {
   syncEmptyBlocksPerSec: number;
   syncCpuMsPerEmptyBlock: number;
   syncSignedTxPerSec: number;
+  /** CPU of the syncing process (main thread, verify workers, GC and LevelDB threads) per signed tx. */
+  syncSignedCpuUsPerTx: number;
+  /** CPU of the serving node process per signed tx (getheaders/getdata: reading and sending bodies). */
+  syncSignedServerCpuUsPerTx: number;
 }
 
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
@@ -76,6 +80,7 @@ async function timeSyncFromProcess(root: string, name: string, params: ChainPara
       state.chain.on('tip', (c: TipChange) => c.tip.hashHex === want && resolve());
     });
     const nodeKey = await loadOrCreateNodeKey(dir);
+    const server0 = processCpuMs(server.pid);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     p2p = new P2PNode({ chain: state.chain, mempool: state.mempool, nodeKey, datadir: dir, host: '127.0.0.1', port: 0, seeds: [server.ws], maxOutbound: 1, maxInbound: 0 });
@@ -83,7 +88,7 @@ async function timeSyncFromProcess(root: string, name: string, params: ChainPara
     await reached.finally(() => clearTimeout(timer));
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs: processCpuMs(server.pid) - server0 };
   } finally {
     await p2p?.stop().catch(() => undefined);
     await state.close().catch(() => undefined);
@@ -100,6 +105,8 @@ export async function benchSyncPipeline(log: (s: string) => void): Promise<SyncB
     let syncEmptyBlocksPerSec = NaN;
     let syncCpuMsPerEmptyBlock = NaN;
     let syncSignedTxPerSec = NaN;
+    let syncSignedCpuUsPerTx = NaN;
+    let syncSignedServerCpuUsPerTx = NaN;
     if (only !== 'signed') {
     // Empty blocks.
     const params = testParams();
@@ -122,10 +129,13 @@ export async function benchSyncPipeline(log: (s: string) => void): Promise<SyncB
     await writeDatadir(join(root, 'signed-src'), sp, signed, pool);
     log(`  built ${SIGNED_BLOCKS} blocks x ${SIGNED_TXS} txs in ${Math.round(performance.now() - t)} ms`);
     const s = await timeSyncFromProcess(root, 'signed-sync', sp, genesisJson, join(root, 'signed-src'), signed, pool);
-    syncSignedTxPerSec = (SIGNED_BLOCKS * SIGNED_TXS) / (s.ms / 1000);
-    log(`  signed: ${SIGNED_BLOCKS} x ${SIGNED_TXS} txs from 1 peer process in ${Math.round(s.ms)} ms (${Math.round(syncSignedTxPerSec)} tx/s, ${Math.round(SIGNED_BLOCKS / (s.ms / 1000))} blocks/s)`);
+    const nTx = SIGNED_BLOCKS * SIGNED_TXS;
+    syncSignedTxPerSec = nTx / (s.ms / 1000);
+    syncSignedCpuUsPerTx = round((s.cpuMs * 1000) / nTx, 1);
+    syncSignedServerCpuUsPerTx = round((s.serverCpuMs * 1000) / nTx, 1);
+    log(`  signed: ${SIGNED_BLOCKS} x ${SIGNED_TXS} txs from 1 peer process in ${Math.round(s.ms)} ms (${Math.round(syncSignedTxPerSec)} tx/s, ${Math.round(SIGNED_BLOCKS / (s.ms / 1000))} blocks/s), CPU ${syncSignedCpuUsPerTx} us/tx syncing (all threads), ${syncSignedServerCpuUsPerTx} us/tx serving`);
     }
-    return { syncEmptyBlocksPerSec: Math.round(syncEmptyBlocksPerSec), syncCpuMsPerEmptyBlock, syncSignedTxPerSec: Math.round(syncSignedTxPerSec) };
+    return { syncEmptyBlocksPerSec: Math.round(syncEmptyBlocksPerSec), syncCpuMsPerEmptyBlock, syncSignedTxPerSec: Math.round(syncSignedTxPerSec), syncSignedCpuUsPerTx, syncSignedServerCpuUsPerTx };
   } finally {
     await pool.close();
     await rm(root, { recursive: true, force: true });

@@ -6,7 +6,6 @@
  * to computing them.
  */
 import { Block } from '../core/block.js';
-import { toHex } from '../core/bytes.js';
 import { txIdHex, txSender } from '../core/tx.js';
 
 interface Facts {
@@ -17,8 +16,8 @@ interface Facts {
 const facts = new WeakMap<Block, Facts>();
 
 /** Recorded by the chain for a block it validated (ids and senders in tx order). */
-export function noteBlockFacts(block: Block, ids: Uint8Array[], senders: Uint8Array[]): void {
-  if (ids.length === block.txs.length && senders.length === block.txs.length) facts.set(block, { idsHex: ids.map(toHex), senders });
+export function noteBlockFacts(block: Block, idsHex: string[], senders: Uint8Array[]): void {
+  if (idsHex.length === block.txs.length && senders.length === block.txs.length) facts.set(block, { idsHex, senders });
 }
 
 /** Hex tx ids of `block`, in order. */

@@ -467,7 +467,7 @@ export class Chain extends EventEmitter {
     if (!bytes) throw new NodeError('STORAGE_CORRUPT', `block ${n.hex} is indexed but its body is missing`);
     const block = decodeBlock(bytes);
     const sanity = checkBlockSanity(block, this.params);
-    if (!sanity.ok) return { block, sanity: { hash: n.hash, ids: [], senders: [] } };
+    if (!sanity.ok) return { block, sanity: { hash: n.hash, ids: [], idsHex: [], senders: [], sendersHex: [] } };
     return { block, sanity: sanity.value };
   }
 
@@ -475,11 +475,22 @@ export class Chain extends EventEmitter {
   private async connectNode(n: IndexNode): Promise<Verdict<Block>> {
     const { block, sanity } = await this.loadDecoded(n);
     if (sanity.ids.length !== block.txs.length) return reject('consensus', 'bad-blk-sanity');
+    // Signatures first (unless checked early): the workers verify while the accounts are read and applied.
+    const sigs = this.early.signatures(n.hex, block, sanity.idsHex);
+    sigs.catch(() => undefined); // awaited below; handled here too in case the account read throws first
+    // Every address object of the block with its hex key, hexed once (senders' keys come from sanity):
+    // the accounts to read, and the overlay's keys.
     const addrs = new Map<string, Uint8Array>();
-    for (const a of [...sanity.senders, ...block.txs.map((t) => t.to), block.miner]) addrs.set(toHex(a), a);
-    const accounts = await this.tipAccounts([...addrs.values()]);
-    const overlay = new StateOverlay(new MapStateView(accounts));
-    const sigs = this.early.signatures(n.hex, block, sanity.ids);
+    const keys = new Map<Uint8Array, string>();
+    const note = (a: Uint8Array, k: string) => {
+      keys.set(a, k);
+      if (!addrs.has(k)) addrs.set(k, a);
+    };
+    for (let i = 0; i < block.txs.length; i++) note(sanity.senders[i]!, sanity.sendersHex[i]!);
+    for (const t of block.txs) note(t.to, toHex(t.to));
+    note(block.miner, toHex(block.miner));
+    const accounts = await this.tipAccounts(addrs);
+    const overlay = new StateOverlay(new MapStateView(accounts), keys);
     const state = connectBlockState(block, overlay, this.params, sanity.senders);
     const sigVerdict = await sigs;
     if (!state.ok) return state;
@@ -487,7 +498,10 @@ export class Chain extends EventEmitter {
     const body = this.unwritten?.hex === n.hex ? this.unwritten : undefined;
     const changed = overlay.changed();
     try {
-      await this.store.writeConnect({ hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: changed, prior: overlay.priorValues(), ...(body ? { body } : {}) });
+      await this.store.writeConnect({
+        hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: changed, prior: overlay.priorValues(),
+        addressOf: (k) => overlay.addressOf(k), ...(body ? { body } : {}),
+      });
     } catch (e) {
       this.accountCache.clear();
       throw e;
@@ -495,7 +509,7 @@ export class Chain extends EventEmitter {
     // Write-through: every changed account was read into the cache above (or the cache was emptied).
     for (const [k, a] of changed) if (this.accountCache.has(k)) this.accountCache.set(k, a);
     if (body) this.unwritten = undefined;
-    noteBlockFacts(block, sanity.ids, sanity.senders);
+    noteBlockFacts(block, sanity.idsHex, sanity.senders);
     this.index.main.push(n);
     return ok(block);
   }
@@ -506,11 +520,10 @@ export class Chain extends EventEmitter {
    * Only connect and disconnect change stored accounts, both on the chain's queue: connect writes its
    * new values through, disconnect (and any failed write) clears the cache.
    */
-  private async tipAccounts(addresses: Uint8Array[]): Promise<Map<string, Account>> {
+  private async tipAccounts(addresses: Map<string, Uint8Array>): Promise<Map<string, Account>> {
     const out = new Map<string, Account>();
     const missing: Uint8Array[] = [];
-    for (const a of addresses) {
-      const hex = toHex(a);
+    for (const [hex, a] of addresses) {
       const hit = this.accountCache.get(hex);
       if (hit) out.set(hex, hit);
       else missing.push(a);

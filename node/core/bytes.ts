@@ -94,8 +94,26 @@ export class Writer {
     return this.pos;
   }
 
+  /** Starts over on the same buffer (a scratch writer reused for hashing). */
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+
+  /**
+   * The bytes written, without a copy: valid only until the next write or reset (for hashing them at
+   * once). finish() is the one to keep.
+   */
+  written(): Uint8Array {
+    return this.pos === this.buf.length ? this.buf : this.buf.subarray(0, this.pos);
+  }
+
+  /**
+   * The bytes written. A writer sized exactly (the fixed-size encodings) hands over its buffer without a
+   * copy: any later write needs room it does not have and moves to a new buffer, so the result never changes.
+   */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
   }
 }
 
@@ -218,21 +236,52 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef');
+const ASCII = new TextDecoder();
+/** Reused for the short values (ids, addresses, keys) that are hexed on every hot path. */
+const HEX_SCRATCH = new Uint8Array(512);
 
+/**
+ * Lowercase hex. Hex strings are map keys all over the node, so this matters: the digits are written
+ * into bytes and decoded once, giving one flat string (appending two characters at a time built a
+ * rope of ~40 short-lived strings per 32-byte id, a large share of a sync's garbage).
+ */
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
-  return s;
+  const n = b.length * 2;
+  if (n === 0) return '';
+  const out = n <= HEX_SCRATCH.length ? HEX_SCRATCH : new Uint8Array(n);
+  for (let i = 0; i < b.length; i++) {
+    const x = b[i]!;
+    out[2 * i] = HEX_DIGITS[x >> 4]!;
+    out[2 * i + 1] = HEX_DIGITS[x & 15]!;
+  }
+  if (out !== HEX_SCRATCH) return ASCII.decode(out);
+  return ASCII.decode((HEX_VIEWS[n] ??= HEX_SCRATCH.subarray(0, n)));
 }
+
+/** HEX_SCRATCH's prefix views by length, made once (a view per call was most of toHex's garbage). */
+const HEX_VIEWS: Uint8Array[] = [];
 
 /** @throws NodeError DECODE_ERROR on odd length or a non-hex character. */
 export function fromHex(hex: string, what = 'hex'): Uint8Array {
-  const h = hex.startsWith('0x') ? hex.slice(2) : hex;
-  if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw decodeError(`"${what}" is not valid hex`);
-  const out = new Uint8Array(h.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(i * 2, i * 2 + 2), 16);
+  const at = hex.startsWith('0x') ? 2 : 0;
+  if ((hex.length - at) % 2 !== 0) throw decodeError(`"${what}" is not valid hex`);
+  const out = new Uint8Array((hex.length - at) / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hexValue(hex.charCodeAt(at + 2 * i));
+    const lo = hexValue(hex.charCodeAt(at + 2 * i + 1));
+    if (hi < 0 || lo < 0) throw decodeError(`"${what}" is not valid hex`);
+    out[i] = (hi << 4) | lo;
+  }
   return out;
+}
+
+/** 0-15 for [0-9a-fA-F], else -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
 }
 
 export function u32be(n: number): Uint8Array {

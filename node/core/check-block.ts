@@ -25,7 +25,11 @@ export const BODY_MISMATCH_REASONS: ReadonlySet<string> = new Set([
 export interface SanityResult {
   hash: Uint8Array;
   ids: Uint8Array[];
+  /** The same ids in hex (the signature cache's and the mempool's keys), made once here. */
+  idsHex: string[];
   senders: Uint8Array[];
+  /** The senders' address hashes in hex (account keys), made once here. */
+  sendersHex: string[];
 }
 
 /** Context-free checks, cheapest first: proof of work before anything that costs hashing the body. */
@@ -43,9 +47,9 @@ export function checkBlockSanity(
   if (size > params.maxBlockBytes) return reject('consensus', 'bad-blk-size', `${size} bytes, limit ${params.maxBlockBytes}`);
   if (!isMoneyRange(block.reward)) return reject('consensus', 'bad-blk-reward', 'out of range');
   const ids = block.txs.map(txId);
+  const idsHex = ids.map(toHex);
   const seenIds = new Set<string>();
-  for (const id of ids) {
-    const k = toHex(id);
+  for (const k of idsHex) {
     if (seenIds.has(k)) return reject('consensus', 'bad-blk-duplicate-tx');
     seenIds.add(k);
   }
@@ -53,18 +57,27 @@ export function checkBlockSanity(
   if (mutated) return reject('consensus', 'bad-blk-merkle-mutated');
   if (!equalBytes(root, h.merkleRoot)) return reject('consensus', 'bad-blk-merkle');
   const senders: Uint8Array[] = new Array(block.txs.length);
-  const senderNonces = new Set<string>();
+  const sendersHex: string[] = new Array(block.txs.length);
+  // A sender's first nonce by address hex; only its later txs need an "address:nonce" key.
+  const firstNonce = new Map<string, bigint>();
+  let laterNonces: Set<string> | undefined;
   for (let i = 0; i < block.txs.length; i++) {
     const tx = block.txs[i]!;
     const v = checkTxSanity(tx, params);
     if (!v.ok) return v;
     const sender = txSender(tx);
     senders[i] = sender;
-    const k = toHex(sender) + ':' + tx.nonce.toString();
-    if (senderNonces.has(k)) return reject('consensus', 'bad-blk-duplicate-nonce');
-    senderNonces.add(k);
+    const k = toHex(sender);
+    sendersHex[i] = k;
+    const first = firstNonce.get(k);
+    if (first === undefined) firstNonce.set(k, tx.nonce);
+    else {
+      const key = k + ':' + tx.nonce.toString();
+      if (first === tx.nonce || laterNonces?.has(key)) return reject('consensus', 'bad-blk-duplicate-nonce');
+      (laterNonces ??= new Set()).add(key);
+    }
   }
-  return ok({ hash, ids, senders });
+  return ok({ hash, ids, idsHex, senders, sendersHex });
 }
 
 /**

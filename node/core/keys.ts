@@ -9,6 +9,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hash160 } from './hash.js';
 import { NodeError } from './errors.js';
+import { fromHex, toHex } from './bytes.js';
 
 secp.hashes.sha256 = sha256;
 secp.hashes.hmacSha256 = (key: Uint8Array, msg: Uint8Array) => hmac(sha256, key, msg);
@@ -22,24 +23,37 @@ export const ADDRESS_HASH_LEN = 20;
 export const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 export const HALF_N = CURVE_N >> 1n;
 
+/** Big-endian unsigned integer (through one hex string: no bigint per byte). */
 export function bytesToBigInt(b: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = 0; i < b.length; i++) v = (v << 8n) | BigInt(b[i]!);
-  return v;
+  return b.length === 0 ? 0n : BigInt('0x' + toHex(b));
+}
+
+const CURVE_N_BYTES = fromHex(CURVE_N.toString(16).padStart(64, '0'));
+const HALF_N_BYTES = fromHex(HALF_N.toString(16).padStart(64, '0'));
+
+/** a (32 bytes, big-endian) compared with b: negative, 0 or positive. No allocation (a hot path). */
+function compare32(sig: Uint8Array, at: number, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const d = sig[at + i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function isZero32(sig: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 32; i++) if (sig[at + i] !== 0) return false;
+  return true;
 }
 
 /** r and s both in [1, n-1] and s <= n/2. Checked before either verification backend runs. */
 export function isLowS(sig: Uint8Array): boolean {
   if (sig.length !== SIGNATURE_LEN) return false;
-  const s = bytesToBigInt(sig.subarray(32, 64));
-  return s >= 1n && s <= HALF_N;
+  return !isZero32(sig, 32) && compare32(sig, 32, HALF_N_BYTES) <= 0;
 }
 
 export function isValidScalarPair(sig: Uint8Array): boolean {
   if (sig.length !== SIGNATURE_LEN) return false;
-  const r = bytesToBigInt(sig.subarray(0, 32));
-  const s = bytesToBigInt(sig.subarray(32, 64));
-  return r >= 1n && r < CURVE_N && s >= 1n && s < CURVE_N;
+  return !isZero32(sig, 0) && compare32(sig, 0, CURVE_N_BYTES) < 0 && !isZero32(sig, 32) && compare32(sig, 32, CURVE_N_BYTES) < 0;
 }
 
 /** @throws NodeError INVALID_ARGUMENT when the key is not a valid secp256k1 secret. */

@@ -39,10 +39,15 @@ export function targetToCompact(target: bigint): number {
 
 /** Expected number of hashes to meet the target: 2^256 / (target + 1). */
 export function workOf(bits: number): bigint {
+  // Every header of a retarget window carries the same bits: a 256-bit division each time is waste.
+  if (bits === lastWork.bits) return lastWork.work;
   const target = compactToTarget(bits);
-  if (target <= 0n) return 0n;
-  return TWO_256 / (target + 1n);
+  const work = target <= 0n ? 0n : TWO_256 / (target + 1n);
+  lastWork = { bits, work };
+  return work;
 }
+
+let lastWork = { bits: -1, work: 0n };
 
 /**
  * A header's own proof of work: its target is positive, no easier than the chain's (powLimit, the

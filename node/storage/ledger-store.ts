@@ -10,11 +10,11 @@ import { Block } from '../core/block.js';
 import { toHex, fromHex, u32be, concatBytes } from '../core/bytes.js';
 import { Account, EMPTY_ACCOUNT } from '../core/state-view.js';
 import {
-  SCHEMA_VERSION, PREFIX, accountKey, blockKey, heightKey, historyKey, indexKey, metaKey, prefixRange, txIndexKey, undoKey,
+  SCHEMA_VERSION, PREFIX, accountKey, blockKey, heightKey, historyKey, historyKeyInto, indexKey, metaKey, prefixRange, txIndexKey, txIndexKeyInto, undoKey,
 } from './layout.js';
 import {
   IndexEntry, TxLocation, decodeAccount, decodeIndexEntry, decodeTxLocation, decodeUndo, encodeAccount, encodeIndexEntry,
-  encodeTxLocation, encodeUndo,
+  encodeUndo,
 } from './ledger-encoding.js';
 
 type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
@@ -30,6 +30,25 @@ export interface ConnectWrite {
   prior: Map<string, Account>;
   /** The block's body and index entry, when not stored yet: written in the same batch. */
   body?: { bytes: Uint8Array; entry: IndexEntry };
+  /** Address bytes of an account key (default: parsed from the hex). */
+  addressOf?: (key: string) => Uint8Array;
+}
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Per-tx bytes of writeConnect's arena: location value, tx index key, two history keys. */
+const TX_LOCATION_SIZE = 40;
+const TX_KEY_SIZE = 33;
+const HISTORY_KEY_SIZE = 29;
+const ARENA_PER_TX = TX_LOCATION_SIZE + TX_KEY_SIZE + 2 * HISTORY_KEY_SIZE;
+
+/** encodeTxLocation's bytes (block hash | height u32 LE | position u32 LE), written into `out` at `at`. */
+function writeTxLocationInto(out: Uint8Array, at: number, blockHash: Uint8Array, height: number, position: number): Uint8Array {
+  out.set(blockHash, at);
+  const dv = new DataView(out.buffer, out.byteOffset + at + 32, 8);
+  dv.setUint32(0, height, true);
+  dv.setUint32(4, position, true);
+  return out.subarray(at, at + TX_LOCATION_SIZE);
 }
 
 export interface DisconnectWrite {
@@ -191,17 +210,62 @@ export class LedgerStore {
       ops.push({ type: 'put', key: blockKey(c.hash), value: c.body.bytes });
       ops.push({ type: 'put', key: indexKey(c.hash), value: encodeIndexEntry(c.body.entry) });
     }
-    for (const [k, a] of c.accounts) ops.push(accountOp(fromHex(k), a));
+    const addressOf = c.addressOf ?? fromHex;
+    // Account keys and values share one buffer too (21 + 16 bytes each).
+    const accounts = new Uint8Array(c.accounts.size * (1 + 20 + 16));
+    const adv = new DataView(accounts.buffer);
+    let at = 0;
+    for (const [k, a] of c.accounts) {
+      const address = addressOf(k);
+      if (address.length !== 20) throw new NodeError('INTERNAL', `writeConnect: account ${k} is not a 20-byte address`);
+      accounts[at] = PREFIX.account[0]!;
+      accounts.set(address, at + 1);
+      const key = accounts.subarray(at, at + 21);
+      if (a.balance === 0n && a.nonce === 0n) ops.push({ type: 'del', key });
+      else {
+        if (a.balance < 0n || a.balance > MAX_U64 || a.nonce < 0n || a.nonce > MAX_U64)
+          throw new NodeError('INTERNAL', `writeConnect: account ${k} out of range`);
+        adv.setBigUint64(at + 21, a.balance, true);
+        adv.setBigUint64(at + 29, a.nonce, true);
+        ops.push({ type: 'put', key, value: accounts.subarray(at + 21, at + 37) });
+      }
+      at += 37;
+    }
+    // The 3 keys and the location of every tx go into one buffer (hundreds of small allocations less a block).
+    const arena = new Uint8Array(c.ids.length * ARENA_PER_TX);
     for (let i = 0; i < c.ids.length; i++) {
       const id = c.ids[i]!;
-      ops.push({ type: 'put', key: txIndexKey(id), value: encodeTxLocation({ blockHash: c.hash, height, position: i }) });
-      ops.push({ type: 'put', key: historyKey(c.senders[i]!, height, i), value: id });
-      ops.push({ type: 'put', key: historyKey(c.block.txs[i]!.to, height, i), value: id });
+      if (id.length !== 32 || c.senders[i]!.length !== 20 || c.block.txs[i]!.to.length !== 20)
+        throw new NodeError('INTERNAL', `writeConnect: tx ${i} has a malformed id or address`);
+      const at = i * ARENA_PER_TX;
+      const location = writeTxLocationInto(arena, at, c.hash, height, i);
+      ops.push({ type: 'put', key: txIndexKeyInto(arena, at + TX_LOCATION_SIZE, id), value: location });
+      ops.push({ type: 'put', key: historyKeyInto(arena, at + TX_LOCATION_SIZE + TX_KEY_SIZE, c.senders[i]!, height, i), value: id });
+      ops.push({ type: 'put', key: historyKeyInto(arena, at + TX_LOCATION_SIZE + TX_KEY_SIZE + HISTORY_KEY_SIZE, c.block.txs[i]!.to, height, i), value: id });
     }
-    ops.push({ type: 'put', key: undoKey(c.hash), value: encodeUndo(c.prior, fromHex) });
+    ops.push({ type: 'put', key: undoKey(c.hash), value: encodeUndo(c.prior, addressOf) });
     ops.push({ type: 'put', key: heightKey(height), value: c.hash });
     ops.push({ type: 'put', key: metaKey('tip'), value: c.hash });
-    await this.db.batch(ops);
+    await this.writeChained(ops);
+  }
+
+  /**
+   * One atomic batch through LevelDB's chained batch: the same WriteBatch as db.batch(ops), but each op
+   * goes to the native batch as its key and value (the array form reads type/key/value properties of
+   * every op object natively): about half the main thread's time per op, measured on a connect's ~400.
+   */
+  private async writeChained(ops: Op[]): Promise<void> {
+    const batch = this.db.batch();
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.key, op.value);
+        else batch.del(op.key);
+      }
+    } catch (e) {
+      await batch.close();
+      throw e;
+    }
+    await batch.write(); // closes the batch, also when it fails
   }
 
   /** Restores every account the block touched from its undo data and moves the tip to its parent. */

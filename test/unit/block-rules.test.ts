@@ -203,6 +203,10 @@ describe('checkBlockSanity', () => {
     const twin = makeTx(P, a0, DEV[6]!.addressHash, 7n, 0n);
     assert.notEqual(toHex(txId(twin)), toHex(txId(txA)));
     expectReject(checkBlockSanity(makeBlock(P, G, [txA, txB, twin]), P), 'bad-blk-duplicate-nonce');
+    // The repeat among a sender's later txs (nonces 0, 5, 5) and distinct nonces (0, 5, 6).
+    const [n5, n5b, n6] = [5n, 5n, 6n].map((n, i) => makeTx(P, a0, DEV[6 + (i % 2)]!.addressHash, 7n + BigInt(i), n));
+    expectReject(checkBlockSanity(makeBlock(P, G, [txA, n5!, txB, n5b!]), P), 'bad-blk-duplicate-nonce');
+    assert.equal(checkBlockSanity(makeBlock(P, G, [txA, n5!, txB, n6!]), P).ok, true);
   });
 
   test('a tx failing its own sanity rejects the block with the tx reason', () => {
