@@ -15,7 +15,7 @@
  * Every process is started and stopped here by its PID; datadirs are temporary and removed.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ export interface TxBench {
   idleRssMb: number;
 }
 
-const SENDERS = 50;
+const SENDERS = Number(process.env.MINICHAIN_TX_SENDERS ?? 50);
 const TXS = Number(process.env.MINICHAIN_TX_FLOOD ?? 3_000);
 const CLIENTS = 16;
 const BATCH = 32;
@@ -77,10 +77,32 @@ async function submitAllBatched(url: string, perSender: string[][]): Promise<num
 
 
 /** user + system CPU of a process in ms, from /proc/<pid>/stat. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuMs(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+/** CPU ms of a node process so far: its main thread, and all its threads (workers included). */
+function nodeCpu(p: Proc): { main: number; all: number; threads: Map<string, number> } {
+  const threads = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${p.child.pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${p.child.pid}/task/${tid}/comm`, 'utf8').trim();
+      threads.set(`${name}#${tid}`, cpuMs(p.child.pid!, Number(tid)));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { main: cpuMs(p.child.pid!, p.child.pid!), all: cpuMs(p.child.pid!), threads };
+}
+
+/** `main X us/tx, all threads Y us/tx` since `from`. */
+function cpuPerTx(p: Proc, from: ReturnType<typeof nodeCpu>, txs: number): string {
+  const now = nodeCpu(p);
+  if (process.env.MINICHAIN_BENCH_THREADS === '1')
+    console.log([...now.threads].map(([k, v]) => `${k} ${(v - (from.threads.get(k) ?? 0)).toFixed(0)}`).filter((x) => !x.endsWith(' 0')).join(', '));
+  return `main thread ${(((now.main - from.main) * 1000) / txs).toFixed(0)} us, all threads ${(((now.all - from.all) * 1000) / txs).toFixed(0)} us`;
 }
 
 function rssMb(pid: number): number {
@@ -96,7 +118,9 @@ async function startProcs(root: string, genesis: string, count: number): Promise
     const args = [mainJs, '--datadir', join(root, `n${i}`), '--port', String(P2P_BASE + i), '--rpc-port', String(RPC_BASE + i)];
     // Default refresh interval (10 s): the idle figure is for a node as users run it.
     args.push('--genesis', genesis, '--seeds', seeds, '--log-level', 'warn');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    // MINICHAIN_BENCH_NODE_FLAGS: extra node flags for the node processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
+    const flags = (process.env.MINICHAIN_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
+    const child = spawn(process.execPath, [...flags, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
     procs.push({ index: i, rpc: `http://127.0.0.1:${RPC_BASE + i}`, child });
   }
   for (const p of procs)
@@ -146,7 +170,7 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
   const genesisJson = {
     ...base,
     devAccounts: { seed: 'minichain bench sender', count: SENDERS, derivation: 'bench only' },
-    allocations: senders.map((s) => ({ address: encodeAddress(s.addressHash), balance: '10000000000000' })),
+    allocations: senders.map((s) => ({ address: encodeAddress(s.addressHash), balance: String(500_000_000_000_000n / BigInt(SENDERS)) })),
   };
   const genesis = join(root, 'genesis.json');
   await writeFile(genesis, JSON.stringify(genesisJson, null, 2));
@@ -160,8 +184,10 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
   try {
     // ---- single node ingest ----
     procs = await startProcs(join(root, 'single'), genesis, 1);
+    let cpu = nodeCpu(procs[0]!);
     const ingestMs = await submitAll(procs[0]!.rpc, single);
     const ingestTxPerSec = Math.round((total * 1000) / ingestMs);
+    log(`  node CPU per tx, one call each: ${cpuPerTx(procs[0]!, cpu, total)}`);
     // The same number of calls that do nothing (getInfo): what HTTP + JSON-RPC alone allow here.
     const noopMs = await submitAll(procs[0]!.rpc, single, 'getInfo');
     const rpcNoopCallsPerSec = Math.round((total * 1000) / noopMs);
@@ -169,9 +195,11 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
     // The same load on a fresh node, in JSON-RPC batches.
     procs = await startProcs(join(root, 'batched'), genesis, 1);
+    cpu = nodeCpu(procs[0]!);
     const batchMs = await submitAllBatched(procs[0]!.rpc, single);
     const ingestBatchTxPerSec = Math.round((total * 1000) / batchMs);
-    log(`  single node: ${total} txs in batches of ${BATCH} in ${batchMs.toFixed(0)} ms`);
+    log(`  single node: ${total} txs in batches of ${BATCH} in ${batchMs.toFixed(0)} ms; node CPU per tx: ${cpuPerTx(procs[0]!, cpu, total)}`);
+    if (process.env.MINICHAIN_TX_BENCH_INGEST_ONLY === '1') return { ingestTxPerSec, ingestBatchTxPerSec, rpcNoopCallsPerSec, txConvergeMs: NaN, txMissingAfter2s: NaN, relayCpuMsPerTx: NaN, idleRssMb: NaN };
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
 
     // ---- 5-node network ----
