@@ -209,13 +209,27 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * hashed from them rather than from a fresh encoding.
    * @throws whatever the chain view throws (storage errors), never for invalid input.
    */
-  async acceptTx(tx: Tx, source?: string, wire?: Uint8Array): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    const v = await this.acceptTxChecked(tx, source, wire);
-    if (!v.ok) this.emit('rejected', v.reason);
-    return v;
+  acceptTx(tx: Tx, source?: string, wire?: Uint8Array): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    let r: Verdict<{ id: Uint8Array; idHex: string }> | Promise<Verdict<{ id: Uint8Array; idHex: string }>>;
+    try {
+      r = this.acceptTxChecked(tx, source, wire);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // 'rejected' is emitted once the caller's promise settles, as before, whichever path refused.
+    return (r instanceof Promise ? r : Promise.resolve(r)).then(this.noteVerdict);
   }
 
-  private async acceptTxChecked(tx: Tx, source: string | undefined, wire: Uint8Array | undefined): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+  private readonly noteVerdict = <V extends Verdict<unknown>>(v: V): V => {
+    if (!v.ok) this.emit('rejected', v.reason);
+    return v;
+  };
+
+  private acceptTxChecked(
+    tx: Tx,
+    source: string | undefined,
+    wire: Uint8Array | undefined,
+  ): Verdict<{ id: Uint8Array; idHex: string }> | Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
     const facts = txFactsOf(tx, wire);
     const e = this.makeEntry(tx, facts);
     if (this.byId.has(e.idHex) || this.waitlist.has(e.idHex)) return reject('duplicate', 'txn-already-known');
@@ -240,8 +254,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
         if (!(await signatureOk)) return reject('consensus', 'bad-tx-signature');
         this.sigCache.add(e.idHex);
       }
-      const v = await this.admit(e, source, undefined, facts.signingHash);
-      if (v.ok) await this.promote(e.senderHex);
+      const r = this.admit(e, source, undefined, facts.signingHash);
+      const v = r instanceof Promise ? await r : r;
+      if (v.ok && this.waitlist.lowest(e.senderHex)) await this.promote(e.senderHex);
       return v;
     });
   }
@@ -282,10 +297,22 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * The state part of admission, run serialized. `source` set: a gap within the nonce window is held
    * in the waitlist (signature and the account's own funding checked first, so junk never waits).
    */
-  private async admit(e: Entry, source: string | undefined, addedAt?: number, signingHash?: Uint8Array): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    const tx = e.tx;
+  private admit(
+    e: Entry,
+    source: string | undefined,
+    addedAt?: number,
+    signingHash?: Uint8Array,
+  ): Verdict<{ id: Uint8Array; idHex: string }> | Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
     if (this.byId.has(e.idHex)) return reject('duplicate', 'txn-already-known');
-    const acct = await this.tipAccount(e.sender, e.senderHex);
+    // The tip account from the cache when it holds it (no promise), else read.
+    const cached = this.tipId && this.tipId() === this.accountCacheTip ? this.accountCache.get(e.senderHex) : undefined;
+    if (cached) return this.admitWith(e, cached, source, addedAt, signingHash);
+    return this.tipAccount(e.sender, e.senderHex).then((acct) => this.admitWith(e, acct, source, addedAt, signingHash));
+  }
+
+  /** admit, once the sender's tip account is at hand. */
+  private admitWith(e: Entry, acct: Account, source: string | undefined, addedAt: number | undefined, signingHash: Uint8Array | undefined): Verdict<{ id: Uint8Array; idHex: string }> {
+    const tx = e.tx;
     const pending = this.bySender.get(e.senderHex) ?? [];
     const run = contiguousRun(pending, acct.nonce);
     const next = acct.nonce + BigInt(run.length);

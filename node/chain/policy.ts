@@ -86,13 +86,24 @@ export interface Run {
   length: number;
 }
 
-/** Skips entries below the account nonce (mined or stale, not yet removed), then counts the gap-free run. */
+/**
+ * Skips entries below the account nonce (mined or stale, not yet removed), then measures the gap-free run.
+ * `chain` holds strictly increasing nonces (as a sender's pending chain does), so entry k continues the
+ * run exactly when its nonce is accountNonce + k, and that holds for a prefix: found by bisection (a
+ * pending chain is up to MAX_NONCE_AHEAD long and this runs once per admission).
+ */
 export function contiguousRun(chain: readonly PendingTx[], accountNonce: bigint): Run {
   let start = 0;
   while (start < chain.length && chain[start]!.nonce < accountNonce) start++;
-  let length = 0;
-  while (start + length < chain.length && chain[start + length]!.nonce === accountNonce + BigInt(length)) length++;
-  return { start, length };
+  // Invariant: entries [start, start + lo) continue the run; entry start + hi does not (or is past the end).
+  let lo = 0;
+  let hi = chain.length - start;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (chain[start + mid - 1]!.nonce === accountNonce + BigInt(mid - 1)) lo = mid;
+    else hi = mid - 1;
+  }
+  return { start, length: lo };
 }
 
 /**

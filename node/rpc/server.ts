@@ -19,7 +19,8 @@ export const MAX_BATCH = 100;
  */
 export const MAX_BATCH_MS = 250;
 /** Calls of one batch in flight at once (the rest wait their turn, in order). */
-export const BATCH_CONCURRENCY = 16;
+export const BATCH_CONCURRENCY = Number(process.env.TMP9D_CONC ?? 16);
+export const BATCH_SLICE_MS = Number(process.env.TMP9D_SLICE ?? 1);
 export const RPC_LIMIT_EXCEEDED = -32005;
 
 export { checkAccess, makeAccessPolicy, isJsonContentType };
@@ -145,10 +146,15 @@ export class RpcServer {
       const results: (Reply | undefined)[] = new Array(parsed.length);
       const started = Date.now();
       let next = 0;
+      let ranSince = -Infinity;
       const lane = async (): Promise<void> => {
         while (next < parsed.length) {
           const i = next++;
-          await new Promise((resolve) => setImmediate(resolve));
+          // Yields to the event loop once the batch has run BATCH_SLICE_MS since it last did.
+          if (performance.now() - ranSince >= BATCH_SLICE_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            ranSince = performance.now();
+          }
           results[i] = Date.now() - started > MAX_BATCH_MS ? overBudget(parsed[i]) : await this.dispatch(parsed[i]);
         }
       };

@@ -152,6 +152,23 @@ describe('mempool policy helpers', () => {
     assert.deepEqual(fundableChain(chain, { nonce: 5n, balance: 15n }), [chain[1]]);
     assert.deepEqual(fundableChain(chain, { nonce: 5n, balance: 100n }, 1), [chain[1]]);
   });
+
+  it('contiguousRun (bisection) agrees with a linear count on random strictly increasing chains', () => {
+    const p = (nonce: bigint) => ({ nonce, cost: 1n, fee: 1n, size: 1 });
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let t = 0; t < 500; t++) {
+      const chain = [];
+      let nonce = BigInt(rand(5));
+      for (let i = rand(70); i > 0; i--) chain.push(p((nonce += BigInt(rand(8) === 0 ? 2 + rand(3) : 1))));
+      const account = BigInt(rand(12));
+      let start = 0;
+      while (start < chain.length && chain[start]!.nonce < account) start++;
+      let length = 0;
+      while (start + length < chain.length && chain[start + length]!.nonce === account + BigInt(length)) length++;
+      assert.deepEqual(contiguousRun(chain, account), { start, length });
+    }
+  });
 });
 
 describe('Mempool.acceptTx', () => {
