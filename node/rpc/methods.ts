@@ -11,7 +11,7 @@ import { Verdict } from '../core/verdict.js';
 import { InfoJson, blockToJson, txToJson } from './format.js';
 import { RPC_REJECTED, RpcError, invalidParams, notFound } from './errors.js';
 import { METHOD_HELP } from './help.js';
-import { RpcHandler } from './server.js';
+import { RpcHandler, queuedMethod } from './server.js';
 import { FaultOps, OperatorOps, addOperatorMethods } from './operator-methods.js';
 
 export interface PeerSummary {
@@ -143,7 +143,8 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
     };
   });
 
-  m.set('sendTransaction', async ([hex]) => {
+  // Queued: in a batch, every sendTransaction starts at once (see RpcHandler.queued).
+  m.set('sendTransaction', queuedMethod(async ([hex]) => {
     let wire: Uint8Array | undefined;
     let tx: Tx | undefined;
     try {
@@ -156,7 +157,7 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
     const v = await ctx.submitTx(tx, wire);
     if (!v.ok) throw new RpcError(RPC_REJECTED, `transaction rejected: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`, { reason: v.reason });
     return { id: v.value.idHex };
-  });
+  }));
 
   m.set('getTransaction', async ([id]) => {
     const hash = hashParam(id, 'id');

@@ -31,7 +31,19 @@ export const RPC_LIMIT_EXCEEDED = -32005;
 export { checkAccess, makeAccessPolicy, isJsonContentType };
 export type { AccessPolicy };
 
-export type RpcHandler = (params: unknown[]) => Promise<unknown> | unknown;
+export type RpcHandler = ((params: unknown[]) => Promise<unknown> | unknown) & {
+  /**
+   * Set by queuedMethod: the call's asynchronous part only waits in a queue bounded elsewhere (the
+   * mempool's admission queue, the signature workers), so in a batch it does not hold one of the
+   * BATCH_CONCURRENCY slots: every such call starts at once, in order.
+   */
+  readonly queued?: true;
+};
+
+/** Marks a handler as `queued` (see RpcHandler). */
+export function queuedMethod(h: (params: unknown[]) => Promise<unknown> | unknown): RpcHandler {
+  return Object.assign(h, { queued: true as const });
+}
 
 /** GET /metrics: the Prometheus text exposition and its content type. */
 export interface MetricsEndpoint {
@@ -152,18 +164,25 @@ export class RpcServer {
       const started = Date.now();
       let next = 0;
       let ranSince = -Infinity;
+      // Queued calls (sendTransaction) started and not yet answered: they hold no lane.
+      const queued: Promise<void>[] = [];
       const lane = async (): Promise<void> => {
         while (next < parsed.length) {
-          const i = next++;
-          // Yields to the event loop once the batch has run BATCH_SLICE_MS since it last did.
+          // Yields to the event loop once the batch has run BATCH_SLICE_MS since it last did; the next
+          // call is picked after that, so calls start in order whichever lane resumes first.
           if (performance.now() - ranSince >= BATCH_SLICE_MS) {
             await new Promise((resolve) => setImmediate(resolve));
             ranSince = performance.now();
+            if (next >= parsed.length) break;
           }
-          results[i] = Date.now() - started > MAX_BATCH_MS ? overBudget(parsed[i]) : await this.dispatch(parsed[i]);
+          const i = next++;
+          if (Date.now() - started > MAX_BATCH_MS) results[i] = overBudget(parsed[i]);
+          else if (this.isQueued(parsed[i])) queued.push(this.dispatch(parsed[i]).then((r) => void (results[i] = r)));
+          else results[i] = await this.dispatch(parsed[i]);
         }
       };
       await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, parsed.length) }, lane));
+      await Promise.all(queued);
       const replies = results.filter((x): x is Reply => x !== undefined);
       if (replies.length === 0) res.writeHead(204, cors).end();
       else send(res, 200, replies, cors);
@@ -182,6 +201,11 @@ export class RpcServer {
       this.log.error({ err: e }, 'metrics collection failed');
       res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
     }
+  }
+
+  private isQueued(r: unknown): boolean {
+    const method = typeof r === 'object' && r !== null ? (r as { method?: unknown }).method : undefined;
+    return typeof method === 'string' && this.methods.get(method)?.queued === true;
   }
 
   /** One request; returns undefined for a notification (no id). */

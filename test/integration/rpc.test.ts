@@ -145,3 +145,21 @@ test('sendTransaction hex: 0x and upper case accepted; a bad digit is bad params
   // The same transaction again, in lower case: the same id, already known.
   assert.equal((await call('sendTransaction', [hex])).error.data.reason, 'txn-already-known');
 });
+
+test('a batch of sendTransaction: all start at once, in order (one sender\'s nonces in one batch), a bad one gets its own error', async () => {
+  const from = DEV[2]!; // funded, not used by the tests above
+  const txs = Array.from({ length: 40 }, (_, n) => makeTx(params, from, DEV[7]!.addressHash, COIN / 100n, BigInt(n)));
+  const calls: { jsonrpc: string; id: number | string; method: string; params: string[] }[] = txs.map((tx, i) => ({ jsonrpc: '2.0', id: i, method: 'sendTransaction', params: [toHex(encodeTx(tx))] }));
+  // Call 20 is garbage and call 21 a cheap duplicate nonce: each fails alone, the rest are admitted in order.
+  calls.splice(20, 0, { jsonrpc: '2.0', id: 'bad', method: 'sendTransaction', params: ['00ff'] });
+  calls.splice(21, 0, { jsonrpc: '2.0', id: 'dup', method: 'sendTransaction', params: [toHex(encodeTx(makeTx(params, from, DEV[6]!.addressHash, COIN, 3n)))] });
+  const { json } = await post(JSON.stringify(calls));
+  assert.deepEqual(json.map((r: any) => r.id), calls.map((c) => c.id), 'one reply per call, in order');
+  assert.equal(json[20].error.data.reason, 'bad-tx-encoding');
+  assert.equal(json[21].error.data.reason, 'txn-replacement-fee-too-low');
+  const ok = json.filter((r: any) => r.result);
+  assert.equal(ok.length, 40);
+  assert.deepEqual(ok.map((r: any) => r.result.id), txs.map((tx) => txIdHex(tx)));
+  const acct = (await call('getAccount', [encodeAddress(from.addressHash)])).result;
+  assert.equal(acct.pendingNonce, '40');
+});
