@@ -7,9 +7,8 @@
  * identical to core's txId / txSigningHash / txSender / isValidScalarPair + isLowS (tested).
  * No I/O.
  */
-import { toHex } from '../core/bytes.js';
 import { sha256d, hash160 } from '../core/hash.js';
-import { SIGNATURE_LEN } from '../core/keys.js';
+import { isLowSBytes, isValidScalarPairBytes } from '../verify/sig-shape.js';
 import { TX_SIZE, TX_UNSIGNED_SIZE, Tx, encodeTx } from '../core/tx.js';
 import { Verdict, ok, reject } from '../core/verdict.js';
 
@@ -34,16 +33,24 @@ export function txFactsOf(tx: Tx, wire?: Uint8Array): TxFacts {
   const bytes = wire !== undefined && wire.length === TX_SIZE ? wire : encodeTx(tx);
   const id = sha256d(bytes);
   const signingHash = sha256d(bytes.subarray(0, TX_UNSIGNED_SIZE));
-  const key = toHex(tx.from);
+  const key = hexOf(tx.from);
   let s = senders.get(key);
   if (s === undefined) {
     const sender = hash160(tx.from);
-    s = { sender, senderHex: toHex(sender) };
+    s = { sender, senderHex: hexOf(sender) };
     if (senders.size >= SENDER_MEMO_MAX) senders.clear();
     senders.set(key, s);
   }
   // A copy of the memo's bytes: callers own what they get.
-  return { id, idHex: toHex(id), signingHash, sender: s.sender.slice(), senderHex: s.senderHex };
+  return { id, idHex: hexOf(id), signingHash, sender: s.sender.slice(), senderHex: s.senderHex };
+}
+
+/**
+ * core toHex's string, made natively: a flat string (toHex's `+=` builds a rope that every Map lookup
+ * must first flatten, and these strings key the mempool, the sig cache and the relay's maps).
+ */
+export function hexOf(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 /** Entries in the sender memo (for the cap's test). */
@@ -51,32 +58,12 @@ export function senderMemoSize(): number {
   return senders.size;
 }
 
-/** secp256k1's group order n, and n/2, as 32 big-endian bytes. */
-const CURVE_N_BYTES = Uint8Array.from(Buffer.from('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', 'hex'));
-const HALF_N_BYTES = Uint8Array.from(Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0', 'hex'));
-
-/** Compares the 32 bytes of `b` at `at` with `ref` as big-endian numbers: <0, 0, >0. */
-function cmp32(b: Uint8Array, at: number, ref: Uint8Array): number {
-  for (let i = 0; i < 32; i++) {
-    const d = b[at + i]! - ref[i]!;
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-function isZero32(b: Uint8Array, at: number): boolean {
-  for (let i = 0; i < 32; i++) if (b[at + i] !== 0) return false;
-  return true;
-}
-
 /**
  * The shape part of core checkTxSignature, byte-wise: r and s in [1, n-1] (`bad-tx-signature`, "r or s
  * out of range"), then s <= n/2 (`bad-tx-high-s`). Same verdicts, no bigints.
  */
 export function checkSignatureShape(sig: Uint8Array): Verdict {
-  const inRange =
-    sig.length === SIGNATURE_LEN && !isZero32(sig, 0) && cmp32(sig, 0, CURVE_N_BYTES) < 0 && !isZero32(sig, 32) && cmp32(sig, 32, CURVE_N_BYTES) < 0;
-  if (!inRange) return reject('consensus', 'bad-tx-signature', 'r or s out of range');
-  if (cmp32(sig, 32, HALF_N_BYTES) > 0) return reject('consensus', 'bad-tx-high-s');
+  if (!isValidScalarPairBytes(sig)) return reject('consensus', 'bad-tx-signature', 'r or s out of range');
+  if (!isLowSBytes(sig)) return reject('consensus', 'bad-tx-high-s');
   return ok();
 }

@@ -1,14 +1,15 @@
 /**
  * tx-facts.ts (issue #9, ingest): the id, signing hash and sender computed once per admission, and the
- * byte-wise signature shape check, agree exactly with the core's txId / txSigningHash / txSender and
+ * byte-wise signature shape checks (tx-facts.ts, verify/sig-shape.ts), agree exactly with the core's txId / txSigningHash / txSender and
  * checkTxSignature; the sender memo stays within its cap.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SENDER_MEMO_MAX, checkSignatureShape, senderMemoSize, txFactsOf } from '../../node/chain/tx-facts.js';
+import { SENDER_MEMO_MAX, checkSignatureShape, hexOf, senderMemoSize, txFactsOf } from '../../node/chain/tx-facts.js';
 import { toHex } from '../../node/core/bytes.js';
 import { checkTxSignature } from '../../node/core/check-tx.js';
-import { CURVE_N, HALF_N } from '../../node/core/keys.js';
+import { CURVE_N, HALF_N, isLowS, isValidScalarPair } from '../../node/core/keys.js';
+import { isLowSBytes, isValidScalarPairBytes } from '../../node/verify/sig-shape.js';
 import { encodeTx, txId, txSender, txSigningHash } from '../../node/core/tx.js';
 import { DEV, makeTx, testParams } from '../helpers/chain-fixtures.js';
 import { seededRandom } from '../helpers/prng.js';
@@ -32,6 +33,11 @@ describe('txFactsOf', () => {
         assert.equal(f.senderHex, toHex(txSender(tx)));
       }
     }
+  });
+
+  it('hexOf equals core toHex, also for a view into a larger buffer', () => {
+    const big = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 0xff);
+    for (const [a, b] of [[0, 0], [0, 1], [5, 38], [100, 300]] as const) assert.equal(hexOf(big.subarray(a, b)), toHex(big.subarray(a, b)));
   });
 
   it('hands out its own copy of the sender bytes', () => {
@@ -65,6 +71,8 @@ describe('checkSignatureShape', () => {
         sig.set(be32(r), 0);
         sig.set(be32(s), 32);
         assert.deepEqual(checkSignatureShape(sig), checkTxSignature({ ...tx, sig }, anyCurve), `r=${r.toString(16)} s=${s.toString(16)}`);
+        assert.equal(isLowSBytes(sig), isLowS(sig));
+        assert.equal(isValidScalarPairBytes(sig), isValidScalarPair(sig));
       }
   });
 
@@ -78,6 +86,8 @@ describe('checkSignatureShape', () => {
       if (i % 5 === 0) sig.fill(i % 2 ? 0x7f : 0x80, 32, 33);
       if (i % 7 === 0) sig.fill(0, 32, 64);
       assert.deepEqual(checkSignatureShape(sig), checkTxSignature({ ...tx, sig }, anyCurve));
+      assert.equal(isLowSBytes(sig), isLowS(sig));
+      assert.equal(isValidScalarPairBytes(sig), isValidScalarPair(sig));
     }
   });
 });
