@@ -2,7 +2,7 @@
  * A worker_threads pool that verifies batches of signatures (a block's transactions, a burst of
  * relayed ones) on several cores with the fast verifier. Small batches are verified inline: posting
  * to a worker costs more than a few verifications. Each large call is split into one chunk per
- * worker, packed into a single transferable ArrayBuffer, and all its chunks are dispatched together;
+ * worker (none smaller than MIN_CHUNK_JOBS), packed into a single transferable ArrayBuffer, and all its chunks are dispatched together;
  * calls wait FIFO in a bounded queue. Workers start on first use (an idle node runs none); idle workers
  * are unref()ed so the pool never keeps a process alive.
  * Also defines the wire format shared with verify-worker.ts. Must not import chain, storage or p2p.
@@ -56,6 +56,12 @@ export interface VerifyPoolOptions {
  * frees the event loop for the network meanwhile (measured: sync of 5-tx blocks 153 -> 180 blocks/s).
  */
 const DEFAULT_INLINE_BELOW = 4;
+/**
+ * Fewest signatures per chunk when a call is split over the workers: a chunk costs a message each way
+ * (~25 us of main-thread time with its reply), so a call of a few signatures goes to one worker whole
+ * (issue #9: admission sends many small batches when transactions arrive one call at a time).
+ */
+export const MIN_CHUNK_JOBS = 8;
 const DEFAULT_MAX_QUEUED = 256;
 
 interface Chunk {
@@ -138,7 +144,8 @@ export class VerifyPool {
     if (packable.length === 0) return Promise.resolve(results);
     if (this.queue.length >= this.maxQueued)
       return Promise.reject(new NodeError('ABORTED', `verify queue full (${this.maxQueued} calls waiting)`));
-    const per = Math.ceil(packable.length / this.threads);
+    const chunkCount = Math.min(this.threads, Math.max(1, Math.floor(packable.length / MIN_CHUNK_JOBS)));
+    const per = Math.ceil(packable.length / chunkCount);
     const chunks: Chunk[] = [];
     for (let start = 0; start < packable.length; start += per) {
       const positions = packable.slice(start, start + per);
