@@ -4,7 +4,11 @@
  *     JSON-RPC (`sendTransaction`, one call per tx) by 16 concurrent keep-alive clients; each sender's
  *     transfers go through one client in nonce order; ingestBatchTxPerSec: the same, each client sending
  *     JSON-RPC batches of BATCH calls (still in nonce order). Read against poolVerifyPerSec, and against
- *     rpcNoopCallsPerSec: as many `getInfo` calls the same way, the ceiling HTTP alone sets here;
+ *     rpcNoopCallsPerSec: as many `getInfo` calls the same way, the ceiling HTTP alone sets here.
+ *     Each node is first warmed up, untimed, with WARMUP_TXS transfers of other senders sent the same
+ *     way (its JIT compiled, its verify workers started): the figures are steady-state rates, not a
+ *     fresh process's first second (MINICHAIN_TX_BENCH_WARMUP=0 skips it). The node's CPU time per
+ *     transaction (main thread, and all threads with the verify workers) is logged with each figure;
  *   - a 5-node network (seeds: the first three), the same load through node 1: txConvergeMs is the
  *     time from the last accepted submission until every node's mempool holds all 3,000 (the issue's
  *     acceptance: within 2 s); txMissingAfter2s counts what is missing at that bound, summed over nodes;
@@ -39,6 +43,9 @@ export interface TxBench {
 }
 
 const SENDERS = Number(process.env.MINICHAIN_TX_SENDERS ?? 50);
+/** Warm-up load per node: WARMUP_SENDERS senders (one per client) with 20 transfers each. */
+const WARMUP_SENDERS = process.env.MINICHAIN_TX_BENCH_WARMUP === '0' ? 0 : 16;
+const WARMUP_PER_SENDER = 20;
 const TXS = Number(process.env.MINICHAIN_TX_FLOOD ?? 3_000);
 const CLIENTS = 16;
 const BATCH = 32;
@@ -166,24 +173,27 @@ function signLoad(senders: DevAccount[], chainId: number, perSender: number, tag
 export async function benchTx(log: (s: string) => void): Promise<TxBench> {
   const root = await mkdtemp(join(tmpdir(), 'minichain-txbench-'));
   const senders = devAccounts(SENDERS, 'minichain bench sender');
+  const warmers = devAccounts(WARMUP_SENDERS, 'minichain bench warmup');
   const base = JSON.parse(await readFile(join(packageRoot(), 'genesis.json'), 'utf8')) as Record<string, unknown>;
   const genesisJson = {
     ...base,
     devAccounts: { seed: 'minichain bench sender', count: SENDERS, derivation: 'bench only' },
-    allocations: senders.map((s) => ({ address: encodeAddress(s.addressHash), balance: String(500_000_000_000_000n / BigInt(SENDERS)) })),
+    allocations: [...senders, ...warmers].map((s) => ({ address: encodeAddress(s.addressHash), balance: String(500_000_000_000_000n / BigInt(SENDERS + WARMUP_SENDERS)) })),
   };
   const genesis = join(root, 'genesis.json');
   await writeFile(genesis, JSON.stringify(genesisJson, null, 2));
   const chainId = Number(base.chainId);
   const perSender = Math.ceil(TXS / SENDERS);
   const total = perSender * SENDERS;
-  log(`  signing ${2 * total} transfers ...`);
+  log(`  signing ${2 * total + WARMUP_SENDERS * WARMUP_PER_SENDER} transfers ...`);
   const single = signLoad(senders, chainId, perSender, 0);
   const net = signLoad(senders, chainId, perSender, 1);
+  const warmup = signLoad(warmers, chainId, WARMUP_PER_SENDER, 0);
   let procs: Proc[] = [];
   try {
     // ---- single node ingest ----
     procs = await startProcs(join(root, 'single'), genesis, 1);
+    await submitAll(procs[0]!.rpc, warmup);
     let cpu = nodeCpu(procs[0]!);
     const ingestMs = await submitAll(procs[0]!.rpc, single);
     const ingestTxPerSec = Math.round((total * 1000) / ingestMs);
@@ -195,6 +205,7 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
     // The same load on a fresh node, in JSON-RPC batches.
     procs = await startProcs(join(root, 'batched'), genesis, 1);
+    await submitAllBatched(procs[0]!.rpc, warmup);
     cpu = nodeCpu(procs[0]!);
     const batchMs = await submitAllBatched(procs[0]!.rpc, single);
     const ingestBatchTxPerSec = Math.round((total * 1000) / batchMs);
