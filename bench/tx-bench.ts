@@ -5,9 +5,9 @@
  *     transfers go through one client in nonce order; ingestBatchTxPerSec: the same, each client sending
  *     JSON-RPC batches of BATCH calls (still in nonce order). Read against poolVerifyPerSec, and against
  *     rpcNoopCallsPerSec: as many `getInfo` calls the same way, the ceiling HTTP alone sets here.
- *     Each node is first warmed up, untimed, with WARMUP_TXS transfers of other senders sent the same
- *     way (its JIT compiled, its verify workers started): the figures are steady-state rates, not a
- *     fresh process's first second (MINICHAIN_TX_BENCH_WARMUP=0 skips it). The node's CPU time per
+ *     Each node is first warmed up, untimed, with 320 transfers of 16 other senders sent the same way
+ *     (its JIT compiled, its verify workers started): the figures are steady-state rates, not a fresh
+ *     process's first second (MINICHAIN_TX_BENCH_WARMUP=0 skips it). The node's CPU time per
  *     transaction (main thread, and all threads with the verify workers) is logged with each figure;
  *   - a 5-node network (seeds: the first three), the same load through node 1: txConvergeMs is the
  *     time from the last accepted submission until every node's mempool holds all 3,000 (the issue's
@@ -17,6 +17,10 @@
  *   - idleRssMb: resident memory of the nodes once each has 4 peers and the network has been idle for
  *     45 s (the largest of the five), read before any transaction is sent.
  * Every process is started and stopped here by its PID; datadirs are temporary and removed.
+ * For profiling: MINICHAIN_TX_BENCH_INGEST_ONLY=1 stops after the single-node figures,
+ * MINICHAIN_TX_FLOOD / MINICHAIN_TX_SENDERS size the load (at most 64 transfers per sender: the
+ * mempool's nonce window), MINICHAIN_BENCH_NODE_FLAGS adds node flags (`--cpu-prof --cpu-prof-dir=DIR`),
+ * MINICHAIN_BENCH_THREADS=1 logs the node's CPU ms per thread.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
