@@ -4,7 +4,11 @@
  *     JSON-RPC (`sendTransaction`, one call per tx) by 16 concurrent keep-alive clients; each sender's
  *     transfers go through one client in nonce order; ingestBatchTxPerSec: the same, each client sending
  *     JSON-RPC batches of BATCH calls (still in nonce order). Read against poolVerifyPerSec, and against
- *     rpcNoopCallsPerSec: as many `getInfo` calls the same way, the ceiling HTTP alone sets here;
+ *     rpcNoopCallsPerSec: as many `getInfo` calls the same way, the ceiling HTTP alone sets here.
+ *     Each node is first warmed up, untimed, with 320 transfers of 16 other senders sent the same way
+ *     (its JIT compiled, its verify workers started): the figures are steady-state rates, not a fresh
+ *     process's first second (MINICHAIN_TX_BENCH_WARMUP=0 skips it). The node's CPU time per
+ *     transaction (main thread, and all threads with the verify workers) is logged with each figure;
  *   - a 5-node network (seeds: the first three), the same load through node 1: txConvergeMs is the
  *     time from the last accepted submission until every node's mempool holds all 3,000 (the issue's
  *     acceptance: within 2 s); txMissingAfter2s counts what is missing at that bound, summed over nodes;
@@ -13,9 +17,13 @@
  *   - idleRssMb: resident memory of the nodes once each has 4 peers and the network has been idle for
  *     45 s (the largest of the five), read before any transaction is sent.
  * Every process is started and stopped here by its PID; datadirs are temporary and removed.
+ * For profiling: MINICHAIN_TX_BENCH_INGEST_ONLY=1 stops after the single-node figures,
+ * MINICHAIN_TX_FLOOD / MINICHAIN_TX_SENDERS size the load (at most 64 transfers per sender: the
+ * mempool's nonce window), MINICHAIN_BENCH_NODE_FLAGS adds node flags (`--cpu-prof --cpu-prof-dir=DIR`),
+ * MINICHAIN_BENCH_THREADS=1 logs the node's CPU ms per thread.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +46,10 @@ export interface TxBench {
   idleRssMb: number;
 }
 
-const SENDERS = 50;
+const SENDERS = Number(process.env.MINICHAIN_TX_SENDERS ?? 50);
+/** Warm-up load per node: WARMUP_SENDERS senders (one per client) with 20 transfers each. */
+const WARMUP_SENDERS = process.env.MINICHAIN_TX_BENCH_WARMUP === '0' ? 0 : 16;
+const WARMUP_PER_SENDER = 20;
 const TXS = Number(process.env.MINICHAIN_TX_FLOOD ?? 3_000);
 const CLIENTS = 16;
 const BATCH = 32;
@@ -77,10 +88,32 @@ async function submitAllBatched(url: string, perSender: string[][]): Promise<num
 
 
 /** user + system CPU of a process in ms, from /proc/<pid>/stat. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuMs(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+/** CPU ms of a node process so far: its main thread, and all its threads (workers included). */
+function nodeCpu(p: Proc): { main: number; all: number; threads: Map<string, number> } {
+  const threads = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${p.child.pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${p.child.pid}/task/${tid}/comm`, 'utf8').trim();
+      threads.set(`${name}#${tid}`, cpuMs(p.child.pid!, Number(tid)));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { main: cpuMs(p.child.pid!, p.child.pid!), all: cpuMs(p.child.pid!), threads };
+}
+
+/** `main X us/tx, all threads Y us/tx` since `from`. */
+function cpuPerTx(p: Proc, from: ReturnType<typeof nodeCpu>, txs: number): string {
+  const now = nodeCpu(p);
+  if (process.env.MINICHAIN_BENCH_THREADS === '1')
+    console.log([...now.threads].map(([k, v]) => `${k} ${(v - (from.threads.get(k) ?? 0)).toFixed(0)}`).filter((x) => !x.endsWith(' 0')).join(', '));
+  return `main thread ${(((now.main - from.main) * 1000) / txs).toFixed(0)} us, all threads ${(((now.all - from.all) * 1000) / txs).toFixed(0)} us`;
 }
 
 function rssMb(pid: number): number {
@@ -96,7 +129,9 @@ async function startProcs(root: string, genesis: string, count: number): Promise
     const args = [mainJs, '--datadir', join(root, `n${i}`), '--port', String(P2P_BASE + i), '--rpc-port', String(RPC_BASE + i)];
     // Default refresh interval (10 s): the idle figure is for a node as users run it.
     args.push('--genesis', genesis, '--seeds', seeds, '--log-level', 'warn');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    // MINICHAIN_BENCH_NODE_FLAGS: extra node flags for the node processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
+    const flags = (process.env.MINICHAIN_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
+    const child = spawn(process.execPath, [...flags, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
     procs.push({ index: i, rpc: `http://127.0.0.1:${RPC_BASE + i}`, child });
   }
   for (const p of procs)
@@ -142,26 +177,31 @@ function signLoad(senders: DevAccount[], chainId: number, perSender: number, tag
 export async function benchTx(log: (s: string) => void): Promise<TxBench> {
   const root = await mkdtemp(join(tmpdir(), 'minichain-txbench-'));
   const senders = devAccounts(SENDERS, 'minichain bench sender');
+  const warmers = devAccounts(WARMUP_SENDERS, 'minichain bench warmup');
   const base = JSON.parse(await readFile(join(packageRoot(), 'genesis.json'), 'utf8')) as Record<string, unknown>;
   const genesisJson = {
     ...base,
     devAccounts: { seed: 'minichain bench sender', count: SENDERS, derivation: 'bench only' },
-    allocations: senders.map((s) => ({ address: encodeAddress(s.addressHash), balance: '10000000000000' })),
+    allocations: [...senders, ...warmers].map((s) => ({ address: encodeAddress(s.addressHash), balance: String(500_000_000_000_000n / BigInt(SENDERS + WARMUP_SENDERS)) })),
   };
   const genesis = join(root, 'genesis.json');
   await writeFile(genesis, JSON.stringify(genesisJson, null, 2));
   const chainId = Number(base.chainId);
   const perSender = Math.ceil(TXS / SENDERS);
   const total = perSender * SENDERS;
-  log(`  signing ${2 * total} transfers ...`);
+  log(`  signing ${2 * total + WARMUP_SENDERS * WARMUP_PER_SENDER} transfers ...`);
   const single = signLoad(senders, chainId, perSender, 0);
   const net = signLoad(senders, chainId, perSender, 1);
+  const warmup = signLoad(warmers, chainId, WARMUP_PER_SENDER, 0);
   let procs: Proc[] = [];
   try {
     // ---- single node ingest ----
     procs = await startProcs(join(root, 'single'), genesis, 1);
+    await submitAll(procs[0]!.rpc, warmup);
+    let cpu = nodeCpu(procs[0]!);
     const ingestMs = await submitAll(procs[0]!.rpc, single);
     const ingestTxPerSec = Math.round((total * 1000) / ingestMs);
+    log(`  node CPU per tx, one call each: ${cpuPerTx(procs[0]!, cpu, total)}`);
     // The same number of calls that do nothing (getInfo): what HTTP + JSON-RPC alone allow here.
     const noopMs = await submitAll(procs[0]!.rpc, single, 'getInfo');
     const rpcNoopCallsPerSec = Math.round((total * 1000) / noopMs);
@@ -169,9 +209,12 @@ export async function benchTx(log: (s: string) => void): Promise<TxBench> {
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
     // The same load on a fresh node, in JSON-RPC batches.
     procs = await startProcs(join(root, 'batched'), genesis, 1);
+    await submitAllBatched(procs[0]!.rpc, warmup);
+    cpu = nodeCpu(procs[0]!);
     const batchMs = await submitAllBatched(procs[0]!.rpc, single);
     const ingestBatchTxPerSec = Math.round((total * 1000) / batchMs);
-    log(`  single node: ${total} txs in batches of ${BATCH} in ${batchMs.toFixed(0)} ms`);
+    log(`  single node: ${total} txs in batches of ${BATCH} in ${batchMs.toFixed(0)} ms; node CPU per tx: ${cpuPerTx(procs[0]!, cpu, total)}`);
+    if (process.env.MINICHAIN_TX_BENCH_INGEST_ONLY === '1') return { ingestTxPerSec, ingestBatchTxPerSec, rpcNoopCallsPerSec, txConvergeMs: NaN, txMissingAfter2s: NaN, relayCpuMsPerTx: NaN, idleRssMb: NaN };
     await Promise.all(procs.map((p) => stopProcess(p.child, 10_000)));
 
     // ---- 5-node network ----

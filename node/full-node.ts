@@ -115,7 +115,7 @@ export class FullNode {
           peers: () => p2p.peers(),
           syncing: () => p2p.syncing(),
           syncProgress: () => p2p.syncProgress(),
-          submitTx: async (tx) => mempool.acceptTx(tx),
+          submitTx: (tx, wire) => mempool.acceptTx(tx, undefined, wire),
           mining: () => miner?.isRunning ?? false,
           ops: makeOperatorOps(parts),
           ...(config.allowFaults ? { faults: makeFaultOps(parts) } : {}),

@@ -27,7 +27,8 @@ import { NodeError } from '../core/errors.js';
 import { SignatureVerifier } from '../core/keys.js';
 import { ChainParams } from '../core/params.js';
 import { Account, EMPTY_ACCOUNT, MapStateView, StateOverlay, addressFromKey } from '../core/state-view.js';
-import { TX_SIZE, Tx, txId, txSender, txSigningHash } from '../core/tx.js';
+import { TX_SIZE, Tx } from '../core/tx.js';
+import { TxFacts, checkSignatureShape, txFactsOf } from './tx-facts.js';
 import { Verdict, ok, reject } from '../core/verdict.js';
 import { SigCache } from '../verify/sig-cache.js';
 import {
@@ -74,9 +75,6 @@ export interface AsyncSignatureVerifier {
   verify(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): Promise<boolean>;
 }
 
-/** Checks only the signature's shape (scalar ranges, low-s): the curve math is done by the async verifier. */
-const SHAPE_ONLY = { verify: () => true };
-
 export interface MempoolEntry {
   id: Uint8Array;
   idHex: string;
@@ -90,7 +88,7 @@ export type RemovalReason = 'mined' | 'stale' | 'replaced' | 'evicted';
 
 export type MempoolEvents = {
   /** A transaction accepted by acceptTx (not re-admissions after a reorg: peers already saw those). */
-  tx: [tx: Tx, idHex: string];
+  tx: [tx: Tx, idHex: string, id: Uint8Array];
   removed: [idHexes: string[], reason: RemovalReason];
   /** A transaction acceptTx refused (any source: RPC or a peer), with the verdict's reason. */
   rejected: [reason: string];
@@ -207,16 +205,33 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * promoted waiting transaction), and 'removed' for what it replaced or evicted.
    * `source` (a peer label) lets a gapped transaction wait for its predecessors: it is then refused
    * as `tx-nonce-too-high` (policy) but held, see isWaiting. Without a source (RPC) a gap is refused.
+   * `wire`: the bytes `tx` was decoded from, when at hand (RPC): its id and signing hash are then
+   * hashed from them rather than from a fresh encoding.
    * @throws whatever the chain view throws (storage errors), never for invalid input.
    */
-  async acceptTx(tx: Tx, source?: string): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    const v = await this.acceptTxChecked(tx, source);
-    if (!v.ok) this.emit('rejected', v.reason);
-    return v;
+  acceptTx(tx: Tx, source?: string, wire?: Uint8Array): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    let r: Verdict<{ id: Uint8Array; idHex: string }> | Promise<Verdict<{ id: Uint8Array; idHex: string }>>;
+    try {
+      r = this.acceptTxChecked(tx, source, wire);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // 'rejected' is emitted once the caller's promise settles, as before, whichever path refused.
+    return (r instanceof Promise ? r : Promise.resolve(r)).then(this.noteVerdict);
   }
 
-  private async acceptTxChecked(tx: Tx, source: string | undefined): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    const e = this.makeEntry(tx);
+  private readonly noteVerdict = <V extends Verdict<unknown>>(v: V): V => {
+    if (!v.ok) this.emit('rejected', v.reason);
+    return v;
+  };
+
+  private acceptTxChecked(
+    tx: Tx,
+    source: string | undefined,
+    wire: Uint8Array | undefined,
+  ): Verdict<{ id: Uint8Array; idHex: string }> | Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
+    const facts = txFactsOf(tx, wire);
+    const e = this.makeEntry(tx, facts);
     if (this.byId.has(e.idHex) || this.waitlist.has(e.idHex)) return reject('duplicate', 'txn-already-known');
     const sanity = checkTxSanity(tx, this.chain.params);
     if (!sanity.ok) return sanity;
@@ -227,9 +242,10 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       // A replayed old transaction is refused before paying for its signature when the tip account is at hand.
       const known = this.tipId && this.tipId() === this.accountCacheTip ? this.accountCache.get(e.senderHex) : undefined;
       if (known && tx.nonce < known.nonce) return reject('consensus', 'tx-nonce-too-low', `account nonce ${known.nonce}, got ${tx.nonce}`);
-      const shape = checkTxSignature(tx, SHAPE_ONLY);
+      // The shape (scalar ranges, low-s) here; the curve math on the async verifier.
+      const shape = checkSignatureShape(tx.sig);
       if (!shape.ok) return shape;
-      signatureOk = this.asyncVerifier.verify(txSigningHash(tx), tx.sig, tx.from);
+      signatureOk = this.asyncVerifier.verify(facts.signingHash, tx.sig, tx.from);
     }
     // Queued now, in arrival order, while the signature is checked off the main thread: many admissions
     // verify together, yet nonce k submitted before k+1 is still admitted first (no false gap).
@@ -238,8 +254,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
         if (!(await signatureOk)) return reject('consensus', 'bad-tx-signature');
         this.sigCache.add(e.idHex);
       }
-      const v = await this.admit(e, source);
-      if (v.ok) await this.promote(e.senderHex);
+      const r = this.admit(e, source, undefined, facts.signingHash);
+      const v = r instanceof Promise ? await r : r;
+      if (v.ok && this.waitlist.lowest(e.senderHex)) await this.promote(e.senderHex);
       return v;
     });
   }
@@ -280,10 +297,22 @@ export class Mempool extends EventEmitter<MempoolEvents> {
    * The state part of admission, run serialized. `source` set: a gap within the nonce window is held
    * in the waitlist (signature and the account's own funding checked first, so junk never waits).
    */
-  private async admit(e: Entry, source: string | undefined, addedAt?: number): Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
-    const tx = e.tx;
+  private admit(
+    e: Entry,
+    source: string | undefined,
+    addedAt?: number,
+    signingHash?: Uint8Array,
+  ): Verdict<{ id: Uint8Array; idHex: string }> | Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
     if (this.byId.has(e.idHex)) return reject('duplicate', 'txn-already-known');
-    const acct = await this.tipAccount(e.sender, e.senderHex);
+    // The tip account from the cache when it holds it (no promise), else read.
+    const cached = this.tipId && this.tipId() === this.accountCacheTip ? this.accountCache.get(e.senderHex) : undefined;
+    if (cached) return this.admitWith(e, cached, source, addedAt, signingHash);
+    return this.tipAccount(e.sender, e.senderHex).then((acct) => this.admitWith(e, acct, source, addedAt, signingHash));
+  }
+
+  /** admit, once the sender's tip account is at hand. */
+  private admitWith(e: Entry, acct: Account, source: string | undefined, addedAt: number | undefined, signingHash: Uint8Array | undefined): Verdict<{ id: Uint8Array; idHex: string }> {
+    const tx = e.tx;
     const pending = this.bySender.get(e.senderHex) ?? [];
     const run = contiguousRun(pending, acct.nonce);
     const next = acct.nonce + BigInt(run.length);
@@ -292,7 +321,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       if (source === undefined || tx.nonce <= next || tx.nonce - acct.nonce >= BigInt(this.maxNonceAhead)) return slot;
       if (acct.balance < e.cost) return reject('consensus', 'insufficient-balance', `balance ${acct.balance}, needs ${e.cost}`);
       if (!this.sigCache.has(e.idHex)) {
-        const sig = checkTxSignature(tx, this.verifier);
+        const sig = checkTxSignature(tx, this.verifier, signingHash);
         if (!sig.ok) return sig;
         this.sigCache.add(e.idHex);
       }
@@ -309,7 +338,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     const victims = this.pickVictims(this.byId.size + (replaced ? 0 : 1), this.totalBytes + e.size - (replaced?.size ?? 0), e);
     if (!victims) return reject('policy', 'mempool-full', 'fee rate does not beat the lowest evictable transaction');
     if (!this.sigCache.has(e.idHex)) {
-      const sig = checkTxSignature(tx, this.verifier);
+      const sig = checkTxSignature(tx, this.verifier, signingHash);
       if (!sig.ok) return sig;
     }
 
@@ -327,7 +356,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     this.sigCache.add(e.idHex);
     if (victims.length > 0) this.emit('removed', victims.map((v) => v.idHex), 'evicted');
     if (replaced) this.emit('removed', [replaced.idHex], 'replaced');
-    this.emit('tx', tx, e.idHex);
+    this.emit('tx', tx, e.idHex, e.id);
     return ok({ id: e.id, idHex: e.idHex });
   }
 
@@ -501,16 +530,14 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     if (chain.length === 0) this.bySender.delete(e.senderHex);
   }
 
-  private makeEntry(tx: Tx): Entry {
-    const id = txId(tx);
-    const sender = txSender(tx);
+  private makeEntry(tx: Tx, facts: TxFacts = txFactsOf(tx)): Entry {
     // Every transaction encodes to exactly TX_SIZE bytes (fixed-width format).
     return {
-      id,
-      idHex: toHex(id),
+      id: facts.id,
+      idHex: facts.idHex,
       tx,
-      sender,
-      senderHex: toHex(sender),
+      sender: facts.sender,
+      senderHex: facts.senderHex,
       fee: tx.fee,
       nonce: tx.nonce,
       cost: tx.amount + tx.fee,

@@ -86,13 +86,24 @@ export interface Run {
   length: number;
 }
 
-/** Skips entries below the account nonce (mined or stale, not yet removed), then counts the gap-free run. */
+/**
+ * Skips entries below the account nonce (mined or stale, not yet removed), then measures the gap-free run.
+ * `chain` holds strictly increasing nonces (as a sender's pending chain does), so entry k continues the
+ * run exactly when its nonce is accountNonce + k, and that holds for a prefix: found by bisection (a
+ * pending chain is up to MAX_NONCE_AHEAD long and this runs once per admission).
+ */
 export function contiguousRun(chain: readonly PendingTx[], accountNonce: bigint): Run {
   let start = 0;
   while (start < chain.length && chain[start]!.nonce < accountNonce) start++;
-  let length = 0;
-  while (start + length < chain.length && chain[start + length]!.nonce === accountNonce + BigInt(length)) length++;
-  return { start, length };
+  // Invariant: entries [start, start + lo) continue the run; entry start + hi does not (or is past the end).
+  let lo = 0;
+  let hi = chain.length - start;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (chain[start + mid - 1]!.nonce === accountNonce + BigInt(mid - 1)) lo = mid;
+    else hi = mid - 1;
+  }
+  return { start, length: lo };
 }
 
 /**
@@ -103,12 +114,27 @@ export function contiguousRun(chain: readonly PendingTx[], accountNonce: bigint)
  */
 export function checkFunding(chain: readonly PendingTx[], run: Run, at: number, cost: bigint, balance: bigint): Verdict {
   if (balance < cost) return reject('consensus', 'insufficient-balance', `balance ${formatCoins(balance)}, needs ${formatCoins(cost)}`);
+  if (isSurelyFunded(chain, run, at, cost, balance)) return ok();
   let total = cost;
   for (let i = run.start; i < at; i++) total += chain[i]!.cost;
   if (balance < total) return reject('policy', 'insufficient-balance', `balance ${formatCoins(balance)}, with earlier pending spends needs ${formatCoins(total)}`);
   for (let i = at + 1; i < run.start + run.length; i++) total += chain[i]!.cost;
   if (balance < total) return reject('policy', 'insufficient-balance', 'replacement leaves later pending transactions unfundable');
   return ok();
+}
+
+/**
+ * checkFunding's common answer without a bigint per pending transaction (it runs once per admission,
+ * over up to MAX_NONCE_AHEAD entries): the whole run's cost summed in doubles, which is exact while the
+ * sum stays below 2^53 (costs are non-negative integers). True only when every check of checkFunding
+ * passes; false means "not sure", and the exact bigint checks decide.
+ */
+function isSurelyFunded(chain: readonly PendingTx[], run: Run, at: number, cost: bigint, balance: bigint): boolean {
+  const limit = Number(balance);
+  if (!(limit <= Number.MAX_SAFE_INTEGER)) return false;
+  let total = Number(cost);
+  for (let i = run.start; i < run.start + run.length; i++) if (i !== at) total += Number(chain[i]!.cost);
+  return total <= Number.MAX_SAFE_INTEGER && total <= limit;
 }
 
 /**

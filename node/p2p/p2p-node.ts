@@ -15,7 +15,7 @@ import { Mempool } from '../chain/mempool.js';
 import { Block, blockHash } from '../core/block.js';
 import { NodeError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
-import { Tx, txId } from '../core/tx.js';
+import { Tx } from '../core/tx.js';
 import { Log, silentLog } from '../log.js';
 import { packageVersion } from '../paths.js';
 import { peerDbPath } from '../storage/peer-store.js';
@@ -148,7 +148,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   private readonly onRemoved = (_ids: string[], reason: string) => {
     if (reason === 'replaced') this.replacing = true;
   };
-  private readonly onTx = (tx: Tx) => {
+  private readonly onTx = (tx: Tx, _idHex: string, id: Uint8Array) => {
     const replacement = this.replacing;
     this.replacing = false;
     // Replacements are relayed at a bounded rate per sender (BIP-125 rule 4 makes each pay; this bounds churn).
@@ -156,7 +156,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
       this.replacementsNotRelayed++;
       return;
     }
-    this.relay?.announceTx(txId(tx));
+    this.relay?.announceTx(id);
   };
 
   constructor(private readonly opts: P2PNodeOptions) {

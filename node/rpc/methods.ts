@@ -11,7 +11,7 @@ import { Verdict } from '../core/verdict.js';
 import { InfoJson, blockToJson, txToJson } from './format.js';
 import { RPC_REJECTED, RpcError, invalidParams, notFound } from './errors.js';
 import { METHOD_HELP } from './help.js';
-import { RpcHandler } from './server.js';
+import { RpcHandler, queuedMethod } from './server.js';
 import { FaultOps, OperatorOps, addOperatorMethods } from './operator-methods.js';
 
 export interface PeerSummary {
@@ -31,8 +31,8 @@ export interface RpcContext {
   syncing(): boolean;
   /** Headers-first sync progress (issue #7): download rate and ETA to the best header. */
   syncProgress?(): { blocksPerSec: number; etaSec: number | null };
-  /** Admits to the mempool and relays to peers. */
-  submitTx(tx: Tx): Promise<Verdict<{ idHex: string }>>;
+  /** Admits to the mempool and relays to peers. `wire`: the bytes `tx` was decoded from. */
+  submitTx(tx: Tx, wire?: Uint8Array): Promise<Verdict<{ idHex: string }>>;
   /** Is this node's miner running? (absent: not a mining node) */
   mining?(): boolean;
   /** Wall clock in ms, for the tip's age (Date.now when absent). */
@@ -57,6 +57,24 @@ function addressParam(v: unknown, name = 'address'): Uint8Array {
 function hashParam(v: unknown, name: string): Uint8Array {
   if (typeof v !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(v)) throw invalidParams('bad-hash', `"${name}" must be a 32-byte hex string`);
   return fromHex(v);
+}
+
+/**
+ * The bytes of a hex string (an optional 0x first), as fromHex gives them, decoded natively (Buffer) into
+ * a plain Uint8Array view; undefined when it holds anything but hex digits. Buffer stops decoding at the
+ * first non-hex pair, so a short result is how a bad digit shows. An odd number of digits throws
+ * fromHex's own DECODE_ERROR.
+ */
+function hexToBytes(hex: string): Uint8Array | undefined {
+  const h = hex.startsWith('0x') ? hex.slice(2) : hex;
+  const b = Buffer.from(h, 'hex');
+  if (b.length !== h.length >> 1 || (h.length % 2 === 1 && !isHexDigit(h.charCodeAt(h.length - 1)))) return undefined;
+  if (h.length % 2 === 1) return fromHex(hex);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
 
 export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
@@ -125,18 +143,21 @@ export function makeMethods(ctx: RpcContext): Map<string, RpcHandler> {
     };
   });
 
-  m.set('sendTransaction', async ([hex]) => {
-    if (typeof hex !== 'string' || !/^(0x)?[0-9a-fA-F]*$/.test(hex)) throw invalidParams('bad-tx-encoding', '"hex" must be a hex string');
-    let tx: Tx;
+  // Queued: in a batch, every sendTransaction starts at once (see RpcHandler.queued).
+  m.set('sendTransaction', queuedMethod(async ([hex]) => {
+    let wire: Uint8Array | undefined;
+    let tx: Tx | undefined;
     try {
-      tx = decodeTx(fromHex(hex));
+      wire = typeof hex === 'string' ? hexToBytes(hex) : undefined;
+      if (wire) tx = decodeTx(wire);
     } catch (e) {
       throw new RpcError(RPC_REJECTED, `transaction rejected: bad-tx-encoding (${(e as Error).message})`, { reason: 'bad-tx-encoding' });
     }
-    const v = await ctx.submitTx(tx);
+    if (wire === undefined || tx === undefined) throw invalidParams('bad-tx-encoding', '"hex" must be a hex string');
+    const v = await ctx.submitTx(tx, wire);
     if (!v.ok) throw new RpcError(RPC_REJECTED, `transaction rejected: ${v.reason}${v.detail ? ` (${v.detail})` : ''}`, { reason: v.reason });
     return { id: v.value.idHex };
-  });
+  }));
 
   m.set('getTransaction', async ([id]) => {
     const hash = hashParam(id, 'id');

@@ -2,9 +2,10 @@
  * A worker_threads pool that verifies batches of signatures (a block's transactions, a burst of
  * relayed ones) on several cores with the fast verifier. Small batches are verified inline: posting
  * to a worker costs more than a few verifications. Each large call is split into one chunk per
- * worker, packed into a single transferable ArrayBuffer, and all its chunks are dispatched together;
- * calls wait FIFO in a bounded queue. Workers start on first use (an idle node runs none); idle workers
- * are unref()ed so the pool never keeps a process alive.
+ * worker (none smaller than MIN_CHUNK_JOBS), packed into a single transferable ArrayBuffer; chunks
+ * go to whichever worker is idle, in call order, and calls wait FIFO in a bounded queue. Workers start
+ * on first use (an idle node runs none); idle workers are unref()ed so the pool never keeps a process
+ * alive.
  * Also defines the wire format shared with verify-worker.ts. Must not import chain, storage or p2p.
  */
 import { Worker } from 'node:worker_threads';
@@ -56,6 +57,12 @@ export interface VerifyPoolOptions {
  * frees the event loop for the network meanwhile (measured: sync of 5-tx blocks 153 -> 180 blocks/s).
  */
 const DEFAULT_INLINE_BELOW = 4;
+/**
+ * Fewest signatures per chunk when a call is split over the workers: a chunk costs a message each way
+ * (~25 us of main-thread time with its reply), so a call of a few signatures goes to one worker whole
+ * (issue #9: admission sends many small batches when transactions arrive one call at a time).
+ */
+export const MIN_CHUNK_JOBS = 8;
 const DEFAULT_MAX_QUEUED = 256;
 
 interface Chunk {
@@ -138,7 +145,8 @@ export class VerifyPool {
     if (packable.length === 0) return Promise.resolve(results);
     if (this.queue.length >= this.maxQueued)
       return Promise.reject(new NodeError('ABORTED', `verify queue full (${this.maxQueued} calls waiting)`));
-    const per = Math.ceil(packable.length / this.threads);
+    const chunkCount = Math.min(this.threads, Math.max(1, Math.floor(packable.length / MIN_CHUNK_JOBS)));
+    const per = Math.ceil(packable.length / chunkCount);
     const chunks: Chunk[] = [];
     for (let start = 0; start < packable.length; start += per) {
       const positions = packable.slice(start, start + per);
@@ -161,27 +169,37 @@ export class VerifyPool {
   }
 
   /**
-   * Dispatches the oldest call when every worker is idle, so a call's chunks always run together.
-   * Dead workers are replaced here, on demand, rather than on 'exit': a worker that cannot even start
-   * (a missing file, a bad flag) then fails one call per attempt instead of respawning in a loop.
+   * Hands the oldest waiting chunks to idle workers, one chunk per worker, in call order: a worker that
+   * finishes its chunk takes the next one at once, so neither waits for the other's half of a call
+   * (issue #9: the workers stay busy while the main thread admits what they verified). Workers are
+   * started here, lazily, while there is a chunk and none idle. Dead workers are replaced here, on
+   * demand, rather than on 'exit': a worker that cannot even start (a missing file, a bad flag) then
+   * fails one call per attempt instead of respawning in a loop.
    */
   private pump(): void {
-    if (this.closed || this.queue.length === 0 || this.slots.some((s) => s.task !== null)) return;
-    const call = this.queue.shift()!;
-    // Started lazily, on the first call that needs them, so an idle node holds no worker (~10 MB each).
-    while (this.slots.length < Math.min(this.threads, call.chunks.length)) this.slots.push(this.spawn());
-    this.slots.forEach((s, i) => {
-      if (!s.alive) this.slots[i] = this.spawn();
-    });
-    call.chunks.forEach((chunk, i) => {
+    while (!this.closed && this.queue.length > 0) {
+      const call = this.queue[0]!;
+      if (call.settled || call.chunks.length === 0) {
+        this.queue.shift(); // failed meanwhile (a worker died on another chunk): its chunks are dropped
+        continue;
+      }
+      let i = this.slots.findIndex((s) => s.task === null);
+      if (i >= 0 && !this.slots[i]!.alive) this.slots[i] = this.spawn();
+      else if (i < 0 && this.slots.length < this.threads) {
+        // Started lazily, on the first chunk that needs one, so an idle node holds no worker (~10 MB each).
+        this.slots.push(this.spawn());
+        i = this.slots.length - 1;
+      }
+      if (i < 0) return; // every worker busy: the next reply pumps again
       const slot = this.slots[i]!;
+      const chunk = call.chunks.shift()!;
+      if (call.chunks.length === 0) this.queue.shift();
       const id = this.nextId++;
       slot.task = { call, id, positions: chunk.positions };
       slot.worker.ref(); // a pending verification must keep the process alive until it answers
       const req: VerifyRequest = { id, count: chunk.positions.length, buf: chunk.buf };
-      slot.worker.postMessage(req, [chunk.buf]);
-    });
-    call.chunks = []; // the buffers now belong to the workers
+      slot.worker.postMessage(req, [chunk.buf]); // the buffer now belongs to the worker
+    }
   }
 
   private spawn(): Slot {

@@ -32,7 +32,7 @@ before(async () => {
   mempool = new Mempool({ chain, verifier: referenceVerifier, sigCache });
   chain.on('tip', (c) => void mempool.onTipChanged(c));
   server = new RpcServer(
-    makeMethods({ chain, mempool, nodeId: '02' + '11'.repeat(32), version: 'test', peers: () => [], syncing: () => false, submitTx: (tx) => mempool.acceptTx(tx) }),
+    makeMethods({ chain, mempool, nodeId: '02' + '11'.repeat(32), version: 'test', peers: () => [], syncing: () => false, submitTx: (tx, wire) => mempool.acceptTx(tx, undefined, wire) }),
   );
   url = `http://127.0.0.1:${await server.start('127.0.0.1', 0)}`;
 });
@@ -120,4 +120,46 @@ test('methods: send, pending, mined, confirmed, history, blocks, rejections with
   assert.equal(unknown.error.data.reason, 'tx-not-found');
   assert.equal((await call('getBlock', [99])).error.data.reason, 'block-not-found');
   assert.deepEqual((await call('getPeers')).result, []);
+});
+
+test('sendTransaction hex: 0x and upper case accepted; a bad digit is bad params; an odd length and a wrong size are rejected encodings', async () => {
+  const tx = makeTx(params, DEV[3]!, DEV[4]!.addressHash, COIN, 0n);
+  const hex = toHex(encodeTx(tx));
+  // A bad digit anywhere: in the first pair, in the middle, in the last (odd-length) digit.
+  for (const bad of ['zz' + hex.slice(2), hex.slice(0, 100) + 'g' + hex.slice(101), hex + 'x', '0X' + hex, 12, null]) {
+    const r = await call('sendTransaction', [bad]);
+    assert.equal(r.error.code, -32602, String(bad).slice(0, 8));
+    assert.equal(r.error.data.reason, 'bad-tx-encoding');
+  }
+  const odd = await call('sendTransaction', [hex + 'a']);
+  assert.equal(odd.error.code, -32000);
+  assert.equal(odd.error.data.reason, 'bad-tx-encoding');
+  assert.match(odd.error.message, /not valid hex/);
+  const short = await call('sendTransaction', [hex.slice(0, -2)]);
+  assert.equal(short.error.code, -32000);
+  assert.equal(short.error.data.reason, 'bad-tx-encoding');
+  assert.equal((await call('sendTransaction', [''])).error.data.reason, 'bad-tx-encoding');
+  const sent = await call('sendTransaction', ['0x' + hex.toUpperCase()]);
+  assert.equal(sent.result.id, txIdHex(tx));
+  assert.equal(mempool.get(txIdHex(tx))?.nonce, 0n);
+  // The same transaction again, in lower case: the same id, already known.
+  assert.equal((await call('sendTransaction', [hex])).error.data.reason, 'txn-already-known');
+});
+
+test('a batch of sendTransaction: all start at once, in order (one sender\'s nonces in one batch), a bad one gets its own error', async () => {
+  const from = DEV[2]!; // funded, not used by the tests above
+  const txs = Array.from({ length: 40 }, (_, n) => makeTx(params, from, DEV[7]!.addressHash, COIN / 100n, BigInt(n)));
+  const calls: { jsonrpc: string; id: number | string; method: string; params: string[] }[] = txs.map((tx, i) => ({ jsonrpc: '2.0', id: i, method: 'sendTransaction', params: [toHex(encodeTx(tx))] }));
+  // Call 20 is garbage and call 21 a cheap duplicate nonce: each fails alone, the rest are admitted in order.
+  calls.splice(20, 0, { jsonrpc: '2.0', id: 'bad', method: 'sendTransaction', params: ['00ff'] });
+  calls.splice(21, 0, { jsonrpc: '2.0', id: 'dup', method: 'sendTransaction', params: [toHex(encodeTx(makeTx(params, from, DEV[6]!.addressHash, COIN, 3n)))] });
+  const { json } = await post(JSON.stringify(calls));
+  assert.deepEqual(json.map((r: any) => r.id), calls.map((c) => c.id), 'one reply per call, in order');
+  assert.equal(json[20].error.data.reason, 'bad-tx-encoding');
+  assert.equal(json[21].error.data.reason, 'txn-replacement-fee-too-low');
+  const ok = json.filter((r: any) => r.result);
+  assert.equal(ok.length, 40);
+  assert.deepEqual(ok.map((r: any) => r.result.id), txs.map((tx) => txIdHex(tx)));
+  const acct = (await call('getAccount', [encodeAddress(from.addressHash)])).result;
+  assert.equal(acct.pendingNonce, '40');
 });

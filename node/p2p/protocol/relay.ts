@@ -16,6 +16,7 @@ import { Mempool } from '../../chain/mempool.js';
 import { txIdsHexOf } from '../../chain/block-facts.js';
 import { Block } from '../../core/block.js';
 import { toHex } from '../../core/bytes.js';
+import { hexOf } from '../../chain/tx-facts.js';
 import { Log } from '../../log.js';
 import { BoundedSet } from './bounded-set.js';
 import { InvItem, InvKind, MAX_INV } from './messages.js';
@@ -113,9 +114,12 @@ export class Relay {
   /** Sends `inv` for the hashes each peer is not known to have, and marks them known. */
   announce(kind: InvKind, hashes: Uint8Array[], except?: Peer): void {
     if (hashes.length === 0) return;
-    const hexes = hashes.map(toHex);
+    // Made once, at the first peer (none without peers); flat native hex (tx-facts.ts hexOf), since
+    // each one keys the peers' known-sets.
+    let hexes: string[] | undefined;
     for (const peer of this.o.peers()) {
       if (peer === except) continue;
+      hexes ??= hashes.map(hexOf);
       const items: InvItem[] = [];
       hexes.forEach((hex, i) => {
         if (peer.known.has(hex)) return;
