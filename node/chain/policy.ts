@@ -114,27 +114,12 @@ export function contiguousRun(chain: readonly PendingTx[], accountNonce: bigint)
  */
 export function checkFunding(chain: readonly PendingTx[], run: Run, at: number, cost: bigint, balance: bigint): Verdict {
   if (balance < cost) return reject('consensus', 'insufficient-balance', `balance ${formatCoins(balance)}, needs ${formatCoins(cost)}`);
-  if (isSurelyFunded(chain, run, at, cost, balance)) return ok();
   let total = cost;
   for (let i = run.start; i < at; i++) total += chain[i]!.cost;
   if (balance < total) return reject('policy', 'insufficient-balance', `balance ${formatCoins(balance)}, with earlier pending spends needs ${formatCoins(total)}`);
   for (let i = at + 1; i < run.start + run.length; i++) total += chain[i]!.cost;
   if (balance < total) return reject('policy', 'insufficient-balance', 'replacement leaves later pending transactions unfundable');
   return ok();
-}
-
-/**
- * checkFunding's common answer without a bigint per pending transaction (it runs once per admission,
- * over up to MAX_NONCE_AHEAD entries): the whole run's cost summed in doubles, which is exact while the
- * sum stays below 2^53 (costs are non-negative integers). True only when every check of checkFunding
- * passes; false means "not sure", and the exact bigint checks decide.
- */
-function isSurelyFunded(chain: readonly PendingTx[], run: Run, at: number, cost: bigint, balance: bigint): boolean {
-  const limit = Number(balance);
-  if (!(limit <= Number.MAX_SAFE_INTEGER)) return false;
-  let total = Number(cost);
-  for (let i = run.start; i < run.start + run.length; i++) if (i !== at) total += Number(chain[i]!.cost);
-  return total <= Number.MAX_SAFE_INTEGER && total <= limit;
 }
 
 /**

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { Mempool, MempoolChainView, RemovalReason } from '../../node/chain/mempool.js';
 import {
   MAX_NONCE_AHEAD,
-  checkFunding,
   checkPendingNonce,
   compareFeeRate,
   contiguousRun,
@@ -152,33 +151,6 @@ describe('mempool policy helpers', () => {
     assert.deepEqual(fundableChain(chain, { nonce: 5n, balance: 100n }), [chain[1], chain[2]]);
     assert.deepEqual(fundableChain(chain, { nonce: 5n, balance: 15n }), [chain[1]]);
     assert.deepEqual(fundableChain(chain, { nonce: 5n, balance: 100n }, 1), [chain[1]]);
-  });
-
-  it('checkFunding (with its double-precision shortcut) gives the exact bigint verdicts, also near 2^53', () => {
-    const reference = (chain: { cost: bigint }[], run: { start: number; length: number }, at: number, cost: bigint, balance: bigint) => {
-      if (balance < cost) return 'consensus';
-      let total = cost;
-      for (let i = run.start; i < at; i++) total += chain[i]!.cost;
-      if (balance < total) return 'policy-earlier';
-      for (let i = at + 1; i < run.start + run.length; i++) total += chain[i]!.cost;
-      return balance < total ? 'policy-later' : 'ok';
-    };
-    const kind = (v: ReturnType<typeof checkFunding>) =>
-      v.ok ? 'ok' : v.class === 'consensus' ? 'consensus' : v.detail?.includes('earlier') ? 'policy-earlier' : 'policy-later';
-    let seed = 11;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const big = 2n ** 53n;
-    for (let t = 0; t < 3000; t++) {
-      const scale = [1000n, COIN, big / 8n, big][rand(4)]!;
-      const n = rand(12);
-      const chain = Array.from({ length: n }, () => ({ nonce: 0n, fee: 1n, size: 1, cost: (scale * BigInt(rand(1000))) / 500n + BigInt(rand(3)) }));
-      const start = n === 0 ? 0 : rand(n);
-      const run = { start, length: n - start };
-      const at = start + rand(run.length + 1);
-      const cost = (scale * BigInt(rand(1000))) / 500n;
-      const balance = (scale * BigInt(rand(6000))) / 500n + BigInt(rand(3));
-      assert.equal(kind(checkFunding(chain, run, at, cost, balance)), reference(chain, run, at, cost, balance), `t=${t}`);
-    }
   });
 
   it('contiguousRun (bisection) agrees with a linear count on random strictly increasing chains', () => {
