@@ -20,7 +20,7 @@ import { formatCoins } from '../core/amount.js';
 import { EventEmitter } from 'node:events';
 import { Block } from '../core/block.js';
 import { toHex } from '../core/bytes.js';
-import { applyTx, checkTxFee, checkTxSanity, checkTxSignature } from '../core/check-tx.js';
+import { applyTx, checkSignatureShape, checkTxFee, checkTxSanity, checkTxSignature } from '../core/check-tx.js';
 import { NonceWaitlist, NonceWaitlistOptions } from './nonce-waitlist.js';
 import { sendersOf, txIdsHexOf } from './block-facts.js';
 import { NodeError } from '../core/errors.js';
@@ -28,7 +28,7 @@ import { SignatureVerifier } from '../core/keys.js';
 import { ChainParams } from '../core/params.js';
 import { Account, EMPTY_ACCOUNT, MapStateView, StateOverlay, addressFromKey } from '../core/state-view.js';
 import { TX_SIZE, Tx } from '../core/tx.js';
-import { TxFacts, checkSignatureShape, txFactsOf } from './tx-facts.js';
+import { TxFacts, txFactsOf } from './tx-facts.js';
 import { Verdict, ok, reject } from '../core/verdict.js';
 import { SigCache } from '../verify/sig-cache.js';
 import {

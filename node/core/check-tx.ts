@@ -23,10 +23,17 @@ export function checkTxSanity(tx: Tx, params: Pick<TxRuleParams, 'chainId'>): Ve
   return ok();
 }
 
-/** Low-s first (a high-s twin would give the same transfer a second id), then the verifier. */
+/** The signature's shape: r and s in [1, n-1], then low-s (a high-s twin would give the same transfer a second id). */
+export function checkSignatureShape(sig: Uint8Array): Verdict {
+  if (!isValidScalarPair(sig)) return reject('consensus', 'bad-tx-signature', 'r or s out of range');
+  if (!isLowS(sig)) return reject('consensus', 'bad-tx-high-s');
+  return ok();
+}
+
+/** The shape first, then the verifier. */
 export function checkTxSignature(tx: Tx, verifier: SignatureVerifier, signingHash = txSigningHash(tx)): Verdict {
-  if (!isValidScalarPair(tx.sig)) return reject('consensus', 'bad-tx-signature', 'r or s out of range');
-  if (!isLowS(tx.sig)) return reject('consensus', 'bad-tx-high-s');
+  const shape = checkSignatureShape(tx.sig);
+  if (!shape.ok) return shape;
   if (!verifier.verify(signingHash, tx.sig, tx.from)) return reject('consensus', 'bad-tx-signature');
   return ok();
 }

@@ -9,8 +9,7 @@
  */
 import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { PUBLIC_KEY_LEN } from '../core/keys.js';
-import { isLowSBytes, isValidScalarPairBytes } from './sig-shape.js';
+import { PUBLIC_KEY_LEN, isLowS, isValidScalarPair } from '../core/keys.js';
 
 /** The one function of the binding we call (secp256k1 v5 API.md: `ecdsaVerify(sig, msg32, pubkey)`). */
 interface NativeSecp256k1 {
@@ -37,13 +36,13 @@ export const nativeLoadError: string | undefined = loaded.error;
  * Same contract as `verifyReference`, or undefined when the native binding did not load.
  * ECDSA here is over SHA-256(msg) (noble's `prehash: true`, OpenSSL's `verify('sha256', ...)`);
  * libsecp256k1 takes the 32-byte digest, so we hash first. libsecp256k1 refuses high-s itself, and we
- * check low-s and the scalar ranges first anyway, by the same rules as the reference (byte-wise, sig-shape.ts).
+ * check low-s and the scalar ranges first anyway, through the same predicates as the reference.
  */
 export const verifyNative: ((msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array) => boolean) | undefined =
   loaded.lib === undefined
     ? undefined
     : (msg, sig, publicKey) => {
-        if (!isLowSBytes(sig) || !isValidScalarPairBytes(sig) || publicKey.length !== PUBLIC_KEY_LEN) return false;
+        if (!isLowS(sig) || !isValidScalarPair(sig) || publicKey.length !== PUBLIC_KEY_LEN) return false;
         if (publicKey[0] !== 0x02 && publicKey[0] !== 0x03) return false;
         const digest = hash('sha256', msg, 'buffer'); // one-shot: ~0.6 us against createHash's ~1.7
         try {
