@@ -103,7 +103,7 @@ export class FullNode {
       const payee = async () => (payTo ??= config.minerAddress ? decodeAddress(config.minerAddress) : await loadOrCreateMinerAddress(config.datadir));
       const template = makeTemplateSource({ params, chain, mempool, now: clock.now, payee });
       const miner = config.mine
-        ? new Miner({ dutyCycle: config.mineDuty, log: log.child({ mod: 'miner' }), getTemplate: () => template(), submit: (b) => (p2p.pushNewBlock(b), chain.acceptBlock(b)) })
+        ? new Miner({ dutyCycle: config.mineDuty, log: log.child({ mod: 'miner' }), getTemplate: () => template(), submit: (b) => chain.acceptBlock(b, p2p.pushNewBlock(b)) })
         : undefined;
       const parts = { chain, mempool, p2p, arrivals, clock, template };
       const rpc = new RpcServer(

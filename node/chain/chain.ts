@@ -19,7 +19,7 @@ import { EventEmitter } from 'node:events';
 import { Block, blockHash, decodeBlock, encodeBlock } from '../core/block.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { BlockHeader } from '../core/block.js';
-import { BODY_MISMATCH_REASONS, SanityResult, checkBlockSanity, connectBlockState } from '../core/check-block.js';
+import { BODY_MISMATCH_REASONS, CheckedBody, SanityResult, checkBlockSanity, connectBlockState } from '../core/check-block.js';
 import { NodeError } from '../core/errors.js';
 import { ChainParams } from '../core/params.js';
 import { Account, MapStateView, StateOverlay } from '../core/state-view.js';
@@ -303,14 +303,17 @@ export class Chain extends EventEmitter {
 
   // ---- block acceptance ----
 
-  /** Validates and stores a block, connecting it (and any orphans it unblocks) when it makes the best chain. */
-  acceptBlock(block: Block): Promise<AcceptResult> {
-    this.prepare(block);
+  /**
+   * Validates and stores a block, connecting it (and any orphans it unblocks) when it makes the best chain.
+   * `checked`: its body was already bound to its header by the caller (CheckedBody), so it is not hashed again.
+   */
+  acceptBlock(block: Block, checked?: CheckedBody): Promise<AcceptResult> {
+    this.prepare(block, checked);
     return this.enqueue(async () => {
       const started = performance.now();
       const before = this.index.tip;
       const touched = new Map<string, Block>();
-      const result = await this.acceptOne(block, touched);
+      const result = await this.acceptOne(block, touched, checked);
       if (result.ok || result.class === 'consensus') {
         // Orphans waiting on this block (or on any block it connected) may now fit.
         const queue = result.ok && result.value.status !== 'pending' ? [result.value.hashHex] : [];
@@ -335,12 +338,12 @@ export class Chain extends EventEmitter {
    * header through the merkle root, and signatures); nothing is stored and no rule is skipped: connect
    * uses the verdict exactly where it would have checked the signatures itself.
    */
-  private prepare(block: Block): void {
+  private prepare(block: Block, checked?: CheckedBody): void {
     if (this.verifier === inlineBatchVerifier || block.txs.length === 0) return;
     const hex = toHex(blockHash(block.header));
     const node = this.index.get(hex);
     if (!node || node.hasData || node.status !== BlockStatus.Valid || this.early.has(hex) || !this.headers.isWanted(node)) return;
-    const sanity = checkBlockSanity(block, this.params);
+    const sanity = checkBlockSanity(block, this.params, checked);
     if (!sanity.ok) return; // acceptOne refuses it with the same verdict
     this.early.start(hex, block, sanity.value);
   }
@@ -359,7 +362,7 @@ export class Chain extends EventEmitter {
     return run;
   }
 
-  private async acceptOne(block: Block, touched: Map<string, Block>): Promise<AcceptResult> {
+  private async acceptOne(block: Block, touched: Map<string, Block>, checked?: CheckedBody): Promise<AcceptResult> {
     const hash = blockHash(block.header);
     const hex = toHex(hash);
     const known = this.index.get(hex);
@@ -374,7 +377,7 @@ export class Chain extends EventEmitter {
     }
     if (!this.headers.isWanted(node)) return reject('policy', 'low-work-branch', `chain work ${node.work} below ${this.lowWorkFloor()}`);
     const early = this.early.peek(hex, block);
-    const sanity = early ? ok(early.sanity) : checkBlockSanity(block, this.params);
+    const sanity = early ? ok(early.sanity) : checkBlockSanity(block, this.params, checked);
     if (!sanity.ok) {
       // A body that does not match its header says nothing about the header: the real body may come.
       if (!UNPROVEN_BODY_REASONS.has(sanity.reason)) await this.markInvalid(node, sanity);

@@ -125,7 +125,7 @@ export function rewardLeaf(height: number, miner: Uint8Array, reward: bigint): U
 }
 
 /** Merkle root over the reward leaf and the tx ids; `ids` may be passed when already computed. */
-export function computeMerkleRoot(b: Omit<Block, 'header'> & { header: Pick<BlockHeader, 'height'> }, ids?: Uint8Array[]) {
+export function computeMerkleRoot(b: Omit<Block, 'header'> & { header: Pick<BlockHeader, 'height'> }, ids?: readonly Uint8Array[]) {
   const leaves = [rewardLeaf(b.header.height, b.miner, b.reward), ...(ids ?? b.txs.map(txId))];
   return merkleRoot(leaves);
 }

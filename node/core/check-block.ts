@@ -32,10 +32,21 @@ export interface SanityResult {
   sendersHex: string[];
 }
 
+/**
+ * A block body already bound to its header by the caller: `ids` are the ids of exactly these
+ * transactions, computed by this node, and the merkle root over them (not mutated) equals the header's
+ * (compact.ts checkReconstructed does both before a rebuilt or mined block is relayed). Sanity then
+ * does not hash the body a second time.
+ */
+export interface CheckedBody {
+  ids: readonly Uint8Array[];
+}
+
 /** Context-free checks, cheapest first: proof of work before anything that costs hashing the body. */
 export function checkBlockSanity(
   block: Block,
   params: Pick<ChainParams, 'chainId' | 'maxBlockTxs' | 'maxBlockBytes' | 'genesisBits'>,
+  checked?: CheckedBody,
 ): Verdict<SanityResult> {
   const h = block.header;
   const hash = blockHash(h);
@@ -46,16 +57,19 @@ export function checkBlockSanity(
   const size = blockSize(block);
   if (size > params.maxBlockBytes) return reject('consensus', 'bad-blk-size', `${size} bytes, limit ${params.maxBlockBytes}`);
   if (!isMoneyRange(block.reward)) return reject('consensus', 'bad-blk-reward', 'out of range');
-  const ids = block.txs.map(txId);
+  const bound = checked !== undefined && checked.ids.length === block.txs.length;
+  const ids = bound ? checked.ids.slice() : block.txs.map(txId);
   const idsHex = ids.map(toHex);
   const seenIds = new Set<string>();
   for (const k of idsHex) {
     if (seenIds.has(k)) return reject('consensus', 'bad-blk-duplicate-tx');
     seenIds.add(k);
   }
-  const { root, mutated } = computeMerkleRoot(block, ids);
-  if (mutated) return reject('consensus', 'bad-blk-merkle-mutated');
-  if (!equalBytes(root, h.merkleRoot)) return reject('consensus', 'bad-blk-merkle');
+  if (!bound) {
+    const { root, mutated } = computeMerkleRoot(block, ids);
+    if (mutated) return reject('consensus', 'bad-blk-merkle-mutated');
+    if (!equalBytes(root, h.merkleRoot)) return reject('consensus', 'bad-blk-merkle');
+  }
   const senders: Uint8Array[] = new Array(block.txs.length);
   const sendersHex: string[] = new Array(block.txs.length);
   // A sender's first nonce by address hex; only its later txs need an "address:nonce" key.

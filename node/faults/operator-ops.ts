@@ -47,8 +47,7 @@ export function makeOperatorOps(o: OperatorParts): OperatorOps {
       generateBlocks(n, {
         getTemplate: () => o.template(miner),
         submit: async (b) => {
-          p2p.pushNewBlock(b);
-          const v = await chain.acceptBlock(b);
+          const v = await chain.acceptBlock(b, p2p.pushNewBlock(b));
           return v.ok ? { ok: v.value.status !== 'side-branch' } : { ok: false, reason: v.reason };
         },
         tipHex: () => chain.tip.hashHex,

@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { Chain, TipChange } from '../chain/chain.js';
 import { Mempool } from '../chain/mempool.js';
 import { Block, blockHash } from '../core/block.js';
+import { CheckedBody } from '../core/check-block.js';
 import { NodeError } from '../core/errors.js';
 import { toHex } from '../core/bytes.js';
 import { Tx } from '../core/tx.js';
@@ -303,11 +304,12 @@ export class P2PNode extends EventEmitter<P2PEvents> {
    * get it as cmpctblock now, before it is validated and stored here (BIP-152: announce once the header's
    * proof of work checks out), so they rebuild and connect it while we connect it. Only if its header
    * screens, it extends our tip and every transaction is one our mempool holds (pushEarly); else it goes
-   * out at the tip change as before. The tip change then finds those peers served.
+   * out at the tip change as before. The tip change then finds those peers served. Returns the block's
+   * ids when its body was bound to its header here, for the chain (acceptBlock's `checked`).
    */
-  pushNewBlock(block: Block): void {
-    if (!this.compact || !this.opts.chain.screenHeader(block.header).ok) return;
-    this.compact.pushEarly(block);
+  pushNewBlock(block: Block): CheckedBody | undefined {
+    if (!this.compact || !this.opts.chain.screenHeader(block.header).ok) return undefined;
+    return this.compact.pushEarly(block);
   }
 
   /** nodeIds of the established peers that asked us to push new blocks as cmpctblock (sendcmpct 1). */

@@ -118,6 +118,35 @@ describe('a valid block', () => {
   });
 });
 
+describe('checkBlockSanity with a body the caller already bound to its header (CheckedBody)', () => {
+  const b = makeBlock(P, G, [txA, txB, txC]);
+  const ids = b.txs.map(txId);
+
+  test('gives the same result as hashing the body itself', () => {
+    assert.deepEqual(checkBlockSanity(b, P, { ids }), checkBlockSanity(b, P));
+  });
+
+  test("uses the caller's ids without hashing again (so only a caller that checked the merkle root may pass them)", () => {
+    const foreign = [sha256(Uint8Array.of(1)), sha256(Uint8Array.of(2)), sha256(Uint8Array.of(3))];
+    const s = checkBlockSanity(b, P, { ids: foreign });
+    assert.equal(s.ok, true);
+    if (s.ok) assert.deepEqual(s.value.ids, foreign);
+  });
+
+  test('ids of the wrong count are ignored: the body is hashed and checked as usual', () => {
+    const s = checkBlockSanity(b, P, { ids: ids.slice(1) });
+    assert.equal(s.ok, true);
+    if (s.ok) assert.deepEqual(s.value.ids, ids);
+    const tampered = { ...b, txs: [txA, txB] };
+    expectReject(checkBlockSanity(tampered, P, { ids }), 'bad-blk-merkle');
+  });
+
+  test('still refuses a body with a duplicate transaction', () => {
+    const dup = reseal({ ...b, txs: [txA, txA] });
+    expectReject(checkBlockSanity(dup, P, { ids: [txId(txA), txId(txA)] }), 'bad-blk-duplicate-tx');
+  });
+});
+
 describe('checkBlockSanity', () => {
   test('bad-blk-version', () => {
     const b = makeBlock(P, G);

@@ -65,7 +65,7 @@ export class ShortIds {
 }
 
 /** The cmpctblock announcing `block`, under `salt`. `ids` may be passed when already computed. */
-export function makeCmpctBlock(block: Block, salt: bigint, ids?: Uint8Array[]): CmpctBlockMessage {
+export function makeCmpctBlock(block: Block, salt: bigint, ids?: readonly Uint8Array[]): CmpctBlockMessage {
   const s = new ShortIds(shortIdKey(block.header, salt));
   const txids = ids ?? block.txs.map(txId);
   return { type: 'cmpctblock', header: block.header, miner: block.miner, reward: block.reward, salt, shortIds: txids.map((id) => s.bytes(id)) };
@@ -123,7 +123,7 @@ export function reconstruct(m: CmpctBlockMessage, candidates: Iterable<Candidate
  * Whether the rebuilt block matches its header's merkle root (a false short-id match would not).
  * `ids`: the transactions' ids when known (the candidates'), else computed.
  */
-export function checkReconstructed(block: Block, ids?: Uint8Array[]): boolean {
+export function checkReconstructed(block: Block, ids?: readonly Uint8Array[]): boolean {
   const r = computeMerkleRoot(block, ids);
   return !r.mutated && equalBytes(r.root, block.header.merkleRoot);
 }

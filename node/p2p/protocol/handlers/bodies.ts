@@ -15,7 +15,7 @@
 import { Block, BlockHeader, blockHash } from '../../../core/block.js';
 import { Rejection } from '../../../core/verdict.js';
 import { toHex } from '../../../core/bytes.js';
-import { BODY_MISMATCH_REASONS } from '../../../core/check-block.js';
+import { BODY_MISMATCH_REASONS, CheckedBody } from '../../../core/check-block.js';
 import { Tx, txId } from '../../../core/tx.js';
 import { ProtocolContext } from '../context.js';
 import { PENALTIES, blockPenalty, txPenalty } from '../misbehavior.js';
@@ -91,8 +91,11 @@ export function screenBlockHeader(ctx: ProtocolContext, peer: Peer, header: Bloc
   return false;
 }
 
-/** `viaCompact`: rebuilt from the peer's cmpctblock (we asked for it, in effect: never an unrequested duplicate). */
-export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block, viaCompact = false): Promise<void> {
+/**
+ * `viaCompact`: rebuilt from the peer's cmpctblock (we asked for it, in effect: never an unrequested
+ * duplicate), with `checked` its ids, already bound to the header by the merkle root.
+ */
+export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block, viaCompact = false, checked?: CheckedBody): Promise<void> {
   const hash = blockHash(block.header);
   const hex = toHex(hash);
   ctx.stats.blockBodiesReceived++;
@@ -115,8 +118,8 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
   // this one is connected. The chain still takes them one at a time, in order; anything unsolicited waits.
   // Compact block relay: high-bandwidth peers get it now, before it is validated and stored, if every
   // transaction is one our mempool holds (else after validation, at the tip change).
-  ctx.compact?.pushEarly(block, peer);
-  const job = acceptBody(ctx, peer, block, hash, hex, requested).catch((e: unknown) => {
+  const bound = ctx.compact?.pushEarly(block, peer, checked) ?? checked;
+  const job = acceptBody(ctx, peer, block, hash, hex, requested, bound).catch((e: unknown) => {
     ctx.log.error({ err: e, peer: peer.label, block: hex }, 'error accepting a block; dropping the peer');
     peer.disconnect('internal-error');
   });
@@ -133,10 +136,10 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
 export const MAX_BLOCK_ACCEPTS_PER_PEER = 8;
 const accepting = new WeakMap<Peer, Set<Promise<void>>>();
 
-async function acceptBody(ctx: ProtocolContext, peer: Peer, block: Block, hash: Uint8Array, hex: string, requested: boolean): Promise<void> {
+async function acceptBody(ctx: ProtocolContext, peer: Peer, block: Block, hash: Uint8Array, hex: string, requested: boolean, checked?: CheckedBody): Promise<void> {
   let r;
   try {
-    r = await ctx.chain.acceptBlock(block);
+    r = await ctx.chain.acceptBlock(block, checked);
   } finally {
     ctx.relay.complete('block', hex);
   }

@@ -24,6 +24,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Block, blockHash } from '../../../core/block.js';
+import { CheckedBody } from '../../../core/check-block.js';
 import { toHex } from '../../../core/bytes.js';
 import { Tx, txId } from '../../../core/tx.js';
 import { Candidate, checkReconstructed, makeCmpctBlock, matchesShortIds, reconstruct } from '../compact.js';
@@ -136,21 +137,24 @@ export class CompactRelay {
    * before validation only if every one of its transactions is in our mempool: a block carrying anything
    * we have not validated waits for its own validation (it goes out at the tip change), so this node never
    * relays a block with an invalid transaction.
+   * Returns the block's ids when this call (or the caller, `{ ids }`) bound its body to its header, so
+   * the chain need not hash it again.
    */
-  pushEarly(block: Block, except?: Peer, checked?: { ids: Uint8Array[] } | true): void {
-    if (!this.o.enabled) return;
+  pushEarly(block: Block, except?: Peer, checked?: CheckedBody | true): CheckedBody | undefined {
+    const given = checked && checked !== true ? checked : undefined;
+    if (!this.o.enabled) return given;
     const hex = toHex(blockHash(block.header));
     // Not to a peer whose chain already reaches this height (e.g. the ones we sync from): it has it.
     const height = block.header.height;
     const targets = [...this.o.peers()].filter((p) => p !== except && this.hbIn.has(p) && !p.known.has(hex) && p.bestHeight < height);
-    if (targets.length === 0) return;
+    if (targets.length === 0) return given;
     // Only a block that extends our tip (or just became it: one of ours), as BIP-152 asks.
     const tipHex = toHex(this.ctx.chain.tip.hash);
-    if (hex !== tipHex && toHex(block.header.prevHash) !== tipHex) return;
+    if (hex !== tipHex && toHex(block.header.prevHash) !== tipHex) return given;
     // Never announce short ids of a body that does not match its header (`checked`: it was, by the caller).
-    const ids = checked && checked !== true ? checked.ids : block.txs.map(txId);
-    if (!checked && !ids.every((id) => this.ctx.mempool.has(toHex(id)))) return;
-    if (!checked && !checkReconstructed(block, ids)) return;
+    const ids = given ? given.ids : block.txs.map(txId);
+    if (!checked && !ids.every((id) => this.ctx.mempool.has(toHex(id)))) return undefined;
+    if (!checked && !checkReconstructed(block, ids)) return undefined;
     const msg = makeCmpctBlock(block, randomBytes(8).readBigUInt64BE(0), ids);
     remember(this.recent, hex, block, MAX_RECENT);
     for (const p of targets) {
@@ -158,6 +162,7 @@ export class CompactRelay {
       p.send(msg);
     }
     this.ctx.stats.compactBlocksSent += targets.length;
+    return checked === true ? undefined : { ids };
   }
 
   async handleCmpctBlock(peer: Peer, msg: MessageOf<'cmpctblock'>): Promise<void> {
@@ -243,7 +248,7 @@ export class CompactRelay {
     // Rebuilt wholly from our mempool: pushed on before validation (handleBlock's own push then finds
     // everyone served). With transactions from a blocktxn, it goes out once validated (tip change).
     if (fromMempool) this.pushEarly(block, peer, { ids });
-    await handleBlock(this.ctx, peer, block, true);
+    await handleBlock(this.ctx, peer, block, true, { ids });
   }
 
   /** The compact path failed for this block: fetch it whole from the same peer, and check its short ids then. */
