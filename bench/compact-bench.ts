@@ -156,6 +156,8 @@ async function cpuMsOf(pid: number | undefined): Promise<number> {
 }
 /** Linux's USER_HZ (getconf CLK_TCK), the unit of /proc/<pid>/stat times. */
 const CLOCK_TICKS = 100;
+/** Pause after the last tip before CPU is read (see measure). */
+const CPU_SETTLE_MS = 500;
 
 async function measure(root: string, genesis: string, compact: boolean, topology: Topology, rounds: string[][][], log: (s: string) => void): Promise<Delays> {
   const procs = await startNet(root, genesis, compact, topology);
@@ -177,6 +179,9 @@ async function measure(root: string, genesis: string, compact: boolean, topology
       const [hash] = await call<string[]>(origin!.rpc, 'generate', [1]);
       // Polled with the cheap getInfo (getArrivals serialises thousands of entries: CPU the nodes need now).
       await waitUntil(`block ${hash!.slice(0, 8)} everywhere`, 60_000, async () => (await Promise.all(procs.map((p) => call<{ tip: string }>(p.rpc, 'getInfo')))).every((i) => i.tip === hash), 20);
+      // CPU is read after a settling pause, so work that follows a tip change (mempool clean-up,
+      // announcements) counts in both modes, whichever finished its tip first.
+      await new Promise((r) => setTimeout(r, CPU_SETTLE_MS));
       cpuMs.push((await cpuNow()) - cpuBefore);
       const seenAt = async (rpc: string) => (await call<{ blocks: { hash: string; t: number }[] }>(rpc, 'getArrivals')).blocks.find((b) => b.hash === hash)?.t;
       const times = await Promise.all(procs.map((p) => seenAt(p.rpc)));
