@@ -1,7 +1,8 @@
 /**
  * The chain: accepts headers and blocks, keeps the block tree, connects the most-work valid branch to
- * the ledger and reorganises onto a heavier branch by disconnecting with undo data. If a block of the
- * new branch turns out invalid, that branch is marked failed and the chain returns to the best valid tip.
+ * the ledger and reorganises onto a heavier branch by disconnecting with undo data (block-connector.ts).
+ * If a block of the new branch turns out invalid, that branch is marked failed and the chain returns to
+ * the best valid tip. Opening the ledger: ledger-open.ts; the 'tip' event's content: tip-change.ts.
  *
  * Admission (anti-DoS, docs/protocol.md "Admission rules"), cheapest check first:
  *   - a header must connect to a known header, meet its own target (no easier than the genesis
@@ -17,24 +18,24 @@
  */
 import { EventEmitter } from 'node:events';
 import { Block, blockHash, decodeBlock, encodeBlock } from '../core/block.js';
-import { fromHex, toHex } from '../core/bytes.js';
+import { toHex } from '../core/bytes.js';
 import { BlockHeader } from '../core/block.js';
-import { BODY_MISMATCH_REASONS, CheckedBody, SanityResult, checkBlockSanity, connectBlockState } from '../core/check-block.js';
+import { BODY_MISMATCH_REASONS, CheckedBody, checkBlockSanity } from '../core/check-block.js';
 import { NodeError } from '../core/errors.js';
 import { ChainParams } from '../core/params.js';
-import { Account, MapStateView, StateOverlay } from '../core/state-view.js';
-import { txId, txSender } from '../core/tx.js';
+import { Account } from '../core/state-view.js';
 import { Rejection, Verdict, ok, reject } from '../core/verdict.js';
 import { LedgerStore } from '../storage/ledger-store.js';
-import { BlockStatus, IndexEntry, TxLocation } from '../storage/ledger-encoding.js';
-import { SCHEMA_VERSION } from '../storage/layout.js';
+import { BlockStatus, TxLocation } from '../storage/ledger-encoding.js';
 import { Log, silentLog } from '../log.js';
 import { BlockIndex, IndexNode } from './block-index.js';
+import { BlockConnector, MAX_CACHED_ACCOUNTS } from './block-connector.js';
 import { HeaderAdmission, HeadersResult } from './header-admission.js';
+import { openLedger } from './ledger-open.js';
 import { OrphanPool } from './orphan-pool.js';
-import { noteBlockFacts } from './block-facts.js';
 import { EarlyChecks } from './early-checks.js';
 import { BatchSignatureVerifier, SignatureCache, inlineBatchVerifier } from './sig-check.js';
+import { TipInfo, tipChangeOf, tipInfo } from './tip-change.js';
 
 export interface ChainOptions {
   dir: string;
@@ -49,19 +50,7 @@ export interface ChainOptions {
   maxCachedAccounts?: number;
 }
 
-export interface TipInfo {
-  hash: Uint8Array;
-  hashHex: string;
-  height: number;
-  work: bigint;
-  timestamp: number;
-}
-
-export interface TipChange {
-  tip: TipInfo;
-  connected: Block[];
-  disconnected: Block[];
-}
+export type { TipChange, TipInfo } from './tip-change.js';
 
 /** 'pending': valid header, body held in memory until its parent's body arrives. */
 export type AcceptStatus = 'connected' | 'reorg' | 'side-branch' | 'pending';
@@ -74,27 +63,16 @@ const UNPROVEN_BODY_REASONS: ReadonlySet<string> = new Set([...BODY_MISMATCH_REA
 
 export type AcceptResult = Verdict<{ hash: Uint8Array; hashHex: string; status: AcceptStatus }>;
 
-interface Decoded {
-  block: Block;
-  sanity: SanityResult;
-}
-
 export { MAX_EARLY_CHECKS } from './early-checks.js';
-
-/** Tip account values cached for connect; beyond this the cache is emptied and refills. */
-export const MAX_CACHED_ACCOUNTS = 20_000;
+export { MAX_CACHED_ACCOUNTS } from './block-connector.js';
 
 export class Chain extends EventEmitter {
   /** Bodies of admitted headers whose parent body is not stored yet (memory only, bounded). */
   private readonly orphans = new OrphanPool();
-  /** Decoded blocks accepted recently, so connecting them does not re-read and re-hash. */
-  private readonly recent = new Map<string, Decoded>();
   /** Signature checks started before the block's turn (pipelining), by block hash hex; bounded. */
   private readonly early: EarlyChecks;
-  /** Account values at the tip, by hex address hash (tipAccounts); at most MAX_CACHED_ACCOUNTS. */
-  private readonly accountCache = new Map<string, Account>();
-  /** The block being accepted on the tip, whose body is written by the batch that connects it. */
-  private unwritten: { hex: string; bytes: Uint8Array; entry: IndexEntry } | undefined;
+  /** Moves the ledger to the best valid tip; holds the recent decoded blocks and the tip account values. */
+  private readonly ledger: BlockConnector;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly headers: HeaderAdmission;
   private closed = false;
@@ -108,11 +86,12 @@ export class Chain extends EventEmitter {
     clock: () => number,
     private readonly log: Log,
     maxHeaderOnly?: number,
-    private readonly maxCachedAccounts = MAX_CACHED_ACCOUNTS,
+    maxCachedAccounts = MAX_CACHED_ACCOUNTS,
   ) {
     super();
     this.headers = new HeaderAdmission(index, params, clock, maxHeaderOnly);
     this.early = new EarlyChecks(verifier, sigCache);
+    this.ledger = new BlockConnector(params, store, index, this.early, log, maxCachedAccounts);
   }
 
   /**
@@ -121,32 +100,11 @@ export class Chain extends EventEmitter {
    */
   static async open(opts: ChainOptions): Promise<Chain> {
     const { params } = opts;
-    const store = await LedgerStore.open(opts.dir);
+    const { store, index } = await openLedger(opts.dir, params);
     try {
-      const stored = await store.getGenesisHash();
-      if (!stored) {
-        const g = params.genesis;
-        await store.initGenesis(params.genesisHash, encodeBlock(g), { header: g.header, work: 0n, status: BlockStatus.Valid }, params.allocations);
-      } else if (toHex(stored) !== toHex(params.genesisHash)) {
-        throw new NodeError(
-          'STORAGE_WRONG_GENESIS',
-          `datadir ${opts.dir} belongs to another chain (genesis ${toHex(stored).slice(0, 16)}…, this genesis.json is ${toHex(params.genesisHash).slice(0, 16)}…); use another --datadir`,
-        );
-      }
-      const schema = await store.getSchemaVersion();
-      if (schema !== SCHEMA_VERSION) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir} has schema ${schema}, expected ${SCHEMA_VERSION}`);
-      const index = new BlockIndex(params);
-      const entries = [...(await store.loadIndex())].sort((a, b) => a[1].header.height - b[1].header.height);
-      for (const [hex, e] of entries) index.add(fromHex(hex), e.header, e.status, e.work);
-      index.linkAll();
-      const tipHash = await store.getTipHash();
-      const tipNode = tipHash && index.get(toHex(tipHash));
-      if (!tipNode) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: tip block is missing from the index`);
-      index.setMainFrom(tipNode);
-      if (index.main[0]?.hex !== toHex(params.genesisHash)) throw new NodeError('STORAGE_CORRUPT', `datadir ${opts.dir}: main chain does not reach genesis`);
       const chain = new Chain(params, store, index, opts.verifier ?? inlineBatchVerifier, opts.sigCache, opts.clock ?? Date.now, opts.log ?? silentLog, opts.maxHeaderOnly, opts.maxCachedAccounts);
       // A crash in the middle of a reorg leaves a heavier stored branch: finish it now.
-      await chain.enqueue(() => chain.activateBestChain());
+      await chain.enqueue(() => chain.ledger.activateBestChain());
       return chain;
     } catch (e) {
       await store.close().catch(() => {});
@@ -242,8 +200,8 @@ export class Chain extends EventEmitter {
   }
 
   async getBlock(hash: Uint8Array): Promise<Block | undefined> {
-    const recent = this.recent.get(toHex(hash));
-    if (recent) return recent.block;
+    const recent = this.ledger.recentBlock(toHex(hash));
+    if (recent) return recent;
     const bytes = await this.store.getBlockBytes(hash);
     return bytes && decodeBlock(bytes);
   }
@@ -380,7 +338,7 @@ export class Chain extends EventEmitter {
     const sanity = early ? ok(early.sanity) : checkBlockSanity(block, this.params, checked);
     if (!sanity.ok) {
       // A body that does not match its header says nothing about the header: the real body may come.
-      if (!UNPROVEN_BODY_REASONS.has(sanity.reason)) await this.markInvalid(node, sanity);
+      if (!UNPROVEN_BODY_REASONS.has(sanity.reason)) await this.ledger.markInvalid(node, sanity);
       return sanity;
     }
     const parent = node.parent!;
@@ -397,23 +355,20 @@ export class Chain extends EventEmitter {
       // connects it and moves the tip (one write, atomic). If it is not connected after all, it is
       // stored on its own below, as any other block.
       this.index.setData(node);
-      this.remember(hex, { block, sanity: sanity.value });
+      this.ledger.remember(hex, { block, sanity: sanity.value });
       touched.set(hex, block);
-      this.unwritten = { hex, bytes, entry };
       try {
-        failure = await this.activateBestChain(touched);
+        failure = await this.ledger.activateBestChain(touched, { hex, bytes, entry });
       } finally {
-        const left = this.unwritten?.hex === hex;
-        this.unwritten = undefined;
-        if (left) await this.store.putBlock(hash, bytes, { ...entry, status: node.status });
+        if (this.ledger.takeUnwritten(hex)) await this.store.putBlock(hash, bytes, { ...entry, status: node.status });
       }
     } else {
       // Store first, index second: if the write fails (a full disk), memory still matches the disk.
       await this.store.putBlock(hash, bytes, entry);
       this.index.setData(node);
-      this.remember(hex, { block, sanity: sanity.value });
+      this.ledger.remember(hex, { block, sanity: sanity.value });
       touched.set(hex, block);
-      failure = await this.activateBestChain(touched);
+      failure = await this.ledger.activateBestChain(touched);
     }
     if (node.status === BlockStatus.Failed) return failure ?? reject('consensus', 'bad-prevblk');
     if (this.index.isOnMain(node)) {
@@ -423,164 +378,19 @@ export class Chain extends EventEmitter {
     return ok({ hash, hashHex: hex, status: 'side-branch' });
   }
 
-  private remember(hex: string, d: Decoded): void {
-    this.recent.set(hex, d);
-    if (this.recent.size > 64) this.recent.delete(this.recent.keys().next().value!);
-  }
-
-  /**
-   * Moves the ledger to the most-work valid block: disconnect to the fork point, connect the new branch.
-   * On an invalid block: mark it and its descendants failed, then go back to the best valid tip.
-   * @returns the first connect failure, if any
-   */
-  private async activateBestChain(touched = new Map<string, Block>()): Promise<Rejection | undefined> {
-    const oldTip = this.index.tip;
-    let failure: Rejection | undefined;
-    for (let guard = 0; guard < 10_000; guard++) {
-      const target = this.index.bestCandidate(oldTip.status === BlockStatus.Failed ? this.index.tip : oldTip);
-      if (target === this.index.tip) break;
-      const fork = this.index.forkPoint(this.index.tip, target);
-      while (this.index.tip !== fork) touched.set(this.index.tip.hex, await this.disconnectTip());
-      const path: IndexNode[] = [];
-      for (let n: IndexNode | undefined = target; n && n !== fork; n = n.parent) path.unshift(n);
-      for (const n of path) {
-        const r = await this.connectNode(n);
-        if (!r.ok) {
-          failure ??= r;
-          await this.markInvalid(n, r);
-          break;
-        }
-        touched.set(n.hex, r.value);
-      }
-    }
-    return failure;
-  }
-
-  private async markInvalid(n: IndexNode, why: Verdict<unknown>): Promise<void> {
-    const reason = why.ok ? '' : why.reason;
-    this.log.warn({ hash: n.hex, height: n.height, reason }, 'invalid block');
-    const changed = this.index.markFailed(n);
-    await this.store.putIndexEntries(changed.map((c) => ({ hash: c.hash, entry: { header: c.header, work: c.work, status: c.status } })));
-  }
-
-  private async loadDecoded(n: IndexNode): Promise<Decoded> {
-    const cached = this.recent.get(n.hex);
-    if (cached) return cached;
-    const bytes = await this.store.getBlockBytes(n.hash);
-    if (!bytes) throw new NodeError('STORAGE_CORRUPT', `block ${n.hex} is indexed but its body is missing`);
-    const block = decodeBlock(bytes);
-    const sanity = checkBlockSanity(block, this.params);
-    if (!sanity.ok) return { block, sanity: { hash: n.hash, ids: [], idsHex: [], senders: [], sendersHex: [] } };
-    return { block, sanity: sanity.value };
-  }
-
-  /** Validates the block's state transition and signatures against the tip and writes one batch. */
-  private async connectNode(n: IndexNode): Promise<Verdict<Block>> {
-    const { block, sanity } = await this.loadDecoded(n);
-    if (sanity.ids.length !== block.txs.length) return reject('consensus', 'bad-blk-sanity');
-    // Signatures first (unless checked early): the workers verify while the accounts are read and applied.
-    const sigs = this.early.signatures(n.hex, block, sanity.idsHex);
-    sigs.catch(() => undefined); // awaited below; handled here too in case the account read throws first
-    // Every address object of the block with its hex key, hexed once (senders' keys come from sanity):
-    // the accounts to read, and the overlay's keys.
-    const addrs = new Map<string, Uint8Array>();
-    const keys = new Map<Uint8Array, string>();
-    const note = (a: Uint8Array, k: string) => {
-      keys.set(a, k);
-      if (!addrs.has(k)) addrs.set(k, a);
-    };
-    for (let i = 0; i < block.txs.length; i++) note(sanity.senders[i]!, sanity.sendersHex[i]!);
-    for (const t of block.txs) note(t.to, toHex(t.to));
-    note(block.miner, toHex(block.miner));
-    const accounts = await this.tipAccounts(addrs);
-    const overlay = new StateOverlay(new MapStateView(accounts), keys);
-    const state = connectBlockState(block, overlay, this.params, sanity.senders);
-    const sigVerdict = await sigs;
-    if (!state.ok) return state;
-    if (!sigVerdict.ok) return sigVerdict;
-    const body = this.unwritten?.hex === n.hex ? this.unwritten : undefined;
-    const changed = overlay.changed();
-    try {
-      await this.store.writeConnect({
-        hash: n.hash, block, ids: sanity.ids, senders: sanity.senders, accounts: changed, prior: overlay.priorValues(),
-        addressOf: (k) => overlay.addressOf(k), ...(body ? { body } : {}),
-      });
-    } catch (e) {
-      this.accountCache.clear();
-      throw e;
-    }
-    // Write-through: every changed account was read into the cache above (or the cache was emptied).
-    for (const [k, a] of changed) if (this.accountCache.has(k)) this.accountCache.set(k, a);
-    if (body) this.unwritten = undefined;
-    noteBlockFacts(block, sanity.idsHex, sanity.senders);
-    this.index.main.push(n);
-    return ok(block);
-  }
-
-  /**
-   * Accounts at the tip for connecting a block: from the cache of values read or written at the tip
-   * (the miner and busy senders of a sync are read once, not per block), the rest from the store.
-   * Only connect and disconnect change stored accounts, both on the chain's queue: connect writes its
-   * new values through, disconnect (and any failed write) clears the cache.
-   */
-  private async tipAccounts(addresses: Map<string, Uint8Array>): Promise<Map<string, Account>> {
-    const out = new Map<string, Account>();
-    const missing: Uint8Array[] = [];
-    for (const [hex, a] of addresses) {
-      const hit = this.accountCache.get(hex);
-      if (hit) out.set(hex, hit);
-      else missing.push(a);
-    }
-    if (missing.length > 0) {
-      if (this.accountCache.size + missing.length > this.maxCachedAccounts) this.accountCache.clear();
-      const cache = missing.length <= this.maxCachedAccounts;
-      for (const [hex, acct] of await this.store.getAccounts(missing)) {
-        out.set(hex, acct);
-        if (cache) this.accountCache.set(hex, acct);
-      }
-    }
-    return out;
-  }
-
   /** Accounts in the tip account cache (for tests). */
   get cachedAccountCount(): number {
-    return this.accountCache.size;
-  }
-
-  private async disconnectTip(): Promise<Block> {
-    const n = this.index.tip;
-    if (n.height === 0) throw new NodeError('INTERNAL', 'cannot disconnect the genesis block');
-    const { block, sanity } = await this.loadDecoded(n);
-    const ids = sanity.ids.length === block.txs.length ? sanity.ids : block.txs.map(txId);
-    const senders = sanity.senders.length === block.txs.length ? sanity.senders : block.txs.map(txSender);
-    this.accountCache.clear();
-    await this.store.writeDisconnect({ hash: n.hash, block, ids, senders });
-    this.index.main.pop();
-    return block;
+    return this.ledger.cachedAccountCount;
   }
 
   private emitTipChange(before: IndexNode, touched: Map<string, Block>): void {
     const after = this.index.tip;
     if (after === before) return;
-    const fork = this.index.forkPoint(before, after);
-    const disconnected: Block[] = [];
-    for (let n: IndexNode | undefined = before; n && n !== fork; n = n.parent) {
-      const b = touched.get(n.hex) ?? this.recent.get(n.hex)?.block;
-      if (b) disconnected.push(b);
-    }
-    const connected: Block[] = [];
-    for (let n: IndexNode | undefined = after; n && n !== fork; n = n.parent) {
-      const b = touched.get(n.hex) ?? this.recent.get(n.hex)?.block;
-      if (b) connected.unshift(b);
-    }
+    const change = tipChangeOf(this.index, before, after, (hex) => touched.get(hex) ?? this.ledger.recentBlock(hex));
+    const { connected, disconnected } = change;
     if (disconnected.length > 0) this.log.info({ from: before.hex, to: after.hex, disconnected: disconnected.length, connected: connected.length }, 'reorg');
-    const change: TipChange = { tip: tipInfo(after), connected, disconnected };
     this.emit('tip', change);
   }
-}
-
-function tipInfo(n: IndexNode): TipInfo {
-  return { hash: n.hash, hashHex: n.hex, height: n.height, work: n.work, timestamp: n.header.timestamp };
 }
 
 export { BODY_MISMATCH_REASONS };

@@ -15,98 +15,42 @@
  *
  * Sees the chain only through MempoolChainView (no import of chain.ts: the chain signals tip moves by
  * calling onTipChanged). No storage, no network; the waiting area's clock is injected.
+ *
+ * Its pieces: entries and their mining order (mempool-entry.ts), eviction (mempool-evict.ts), block
+ * template selection (mempool-select.ts), tip moves (mempool-tip.ts), the tip account cache
+ * (mempool-accounts.ts), the public types (mempool-types.ts).
  */
 import { formatCoins } from '../core/amount.js';
 import { EventEmitter } from 'node:events';
-import { Block } from '../core/block.js';
 import { toHex } from '../core/bytes.js';
-import { applyTx, checkSignatureShape, checkTxFee, checkTxSanity, checkTxSignature } from '../core/check-tx.js';
-import { NonceWaitlist, NonceWaitlistOptions } from './nonce-waitlist.js';
-import { sendersOf, txIdsHexOf } from './block-facts.js';
+import { checkSignatureShape, checkTxFee, checkTxSanity, checkTxSignature } from '../core/check-tx.js';
+import { NonceWaitlist } from './nonce-waitlist.js';
 import { NodeError } from '../core/errors.js';
 import { SignatureVerifier } from '../core/keys.js';
-import { ChainParams } from '../core/params.js';
-import { Account, EMPTY_ACCOUNT, MapStateView, StateOverlay, addressFromKey } from '../core/state-view.js';
+import { Account, EMPTY_ACCOUNT, addressFromKey } from '../core/state-view.js';
 import { TX_SIZE, Tx } from '../core/tx.js';
 import { TxFacts, txFactsOf } from './tx-facts.js';
 import { Verdict, ok, reject } from '../core/verdict.js';
 import { SigCache } from '../verify/sig-cache.js';
+import { ACCOUNT_CACHE_MAX, MempoolAccounts } from './mempool-accounts.js';
+import { MempoolEntry, PoolEntry as Entry, entryOf } from './mempool-entry.js';
+import { pickVictims } from './mempool-evict.js';
+import { selectTxs } from './mempool-select.js';
+import { mergeSenderChain, planTipMove } from './mempool-tip.js';
+import { AsyncSignatureVerifier, MempoolChainView, MempoolEvents, MempoolOptions, RemovalReason, TipChange } from './mempool-types.js';
 import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_COUNT,
   MAX_NONCE_AHEAD,
-  PendingTx,
   checkFunding,
   checkPendingNonce,
-  compareFeeRate,
   contiguousRun,
-  fundableChain,
   isReplacementAllowed,
 } from './policy.js';
 
-export interface MempoolChainView {
-  readonly params: ChainParams;
-  /** Accounts at the current tip, keyed by hex address hash; missing -> EMPTY_ACCOUNT. */
-  getAccounts(addresses: Uint8Array[]): Promise<Map<string, Account>>;
-}
+export type { MempoolEntry } from './mempool-entry.js';
 
-export interface MempoolOptions {
-  chain: MempoolChainView;
-  verifier: SignatureVerifier;
-  sigCache: SigCache;
-  maxCount?: number;
-  maxBytes?: number;
-  maxNonceAhead?: number;
-  /** Verifies admission signatures concurrently (batched on the worker pool); inline when omitted. */
-  asyncVerifier?: AsyncSignatureVerifier;
-  /**
-   * Identifies the chain's current tip (its hash): tip accounts read for admission are cached until it
-   * changes. Without it every admission reads its sender's account from the chain view.
-   */
-  tipId?: () => string;
-  /** Tip accounts cached (default 20,000); when full the cache is cleared. */
-  accountCacheMax?: number;
-  /** The waiting area's bounds; its clock defaults to Date.now (the mempool itself reads no clock). */
-  waitlist?: Partial<NonceWaitlistOptions>;
-}
-
-export interface AsyncSignatureVerifier {
-  /** Resolves with the verdict; never rejects. */
-  verify(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): Promise<boolean>;
-}
-
-export interface MempoolEntry {
-  id: Uint8Array;
-  idHex: string;
-  tx: Tx;
-  /** The sender's 20-byte address hash. */
-  sender: Uint8Array;
-}
-
-/** Why transactions left the pool: included in a block, no longer valid at the tip, outbid, or pushed out. */
-export type RemovalReason = 'mined' | 'stale' | 'replaced' | 'evicted';
-
-export type MempoolEvents = {
-  /** A transaction accepted by acceptTx (not re-admissions after a reorg: peers already saw those). */
-  tx: [tx: Tx, idHex: string, id: Uint8Array];
-  removed: [idHexes: string[], reason: RemovalReason];
-  /** A transaction acceptTx refused (any source: RPC or a peer), with the verdict's reason. */
-  rejected: [reason: string];
-};
-
-export interface TipChange {
-  connected: Block[];
-  disconnected: Block[];
-}
-
-interface Entry extends MempoolEntry, PendingTx {
-  senderHex: string;
-  /** While waiting: the sender's next nonce when it was held (the first nonce of the gap). */
-  gapFrom?: bigint;
-  fee: bigint;
-  /** Arrival order: on a fee-rate tie the older transaction is mined first and evicted last. */
-  seq: number;
-}
+export type { AsyncSignatureVerifier, MempoolChainView, MempoolEvents, MempoolOptions, RemovalReason, TipChange } from './mempool-types.js';
 
 export class Mempool extends EventEmitter<MempoolEvents> {
   private readonly chain: MempoolChainView;
@@ -123,15 +67,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private readonly bySender = new Map<string, Entry[]>();
   private totalBytes = 0;
   private nextSeq = 0;
-  /**
-   * Tip accounts of recent senders, so a burst of one sender's transactions reads the database once,
-   * not once per transaction (that read was most of the admission cost). Valid for one tip (tipId):
-   * any tip move clears it. Bounded by ACCOUNT_CACHE_MAX, cleared when full.
-   */
-  private readonly accountCache = new Map<string, Account>();
-  private accountCacheTip = '';
-  private readonly tipId: (() => string) | undefined;
-  private readonly accountCacheMax: number;
+  /** Tip accounts of recent senders, valid for one tip (MempoolAccounts). */
+  private readonly accounts: MempoolAccounts;
   private queue: Promise<void> = Promise.resolve();
 
   /** @throws NodeError INVALID_ARGUMENT on a non-positive limit or maxBytes below one transaction. */
@@ -144,8 +81,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     this.maxBytes = positiveInt(opts.maxBytes ?? DEFAULT_MAX_BYTES, 'maxBytes', TX_SIZE);
     this.maxNonceAhead = positiveInt(opts.maxNonceAhead ?? MAX_NONCE_AHEAD, 'maxNonceAhead', 1);
     this.asyncVerifier = opts.asyncVerifier;
-    this.tipId = opts.tipId;
-    this.accountCacheMax = positiveInt(opts.accountCacheMax ?? ACCOUNT_CACHE_MAX, 'accountCacheMax', 1);
+    const accountCacheMax = positiveInt(opts.accountCacheMax ?? ACCOUNT_CACHE_MAX, 'accountCacheMax', 1);
+    this.accounts = new MempoolAccounts((a) => this.chain.getAccounts(a), opts.tipId, accountCacheMax);
     const w = opts.waitlist ?? {};
     this.waitlist = new NonceWaitlist<Entry>({
       clock: w.clock ?? Date.now,
@@ -240,7 +177,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     let signatureOk: Promise<boolean> | undefined;
     if (this.asyncVerifier && !this.sigCache.has(e.idHex)) {
       // A replayed old transaction is refused before paying for its signature when the tip account is at hand.
-      const known = this.tipId && this.tipId() === this.accountCacheTip ? this.accountCache.get(e.senderHex) : undefined;
+      const known = this.accounts.peek(e.senderHex);
       if (known && tx.nonce < known.nonce) return reject('consensus', 'tx-nonce-too-low', `account nonce ${known.nonce}, got ${tx.nonce}`);
       // The shape (scalar ranges, low-s) here; the curve math on the async verifier.
       const shape = checkSignatureShape(tx.sig);
@@ -305,9 +242,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   ): Verdict<{ id: Uint8Array; idHex: string }> | Promise<Verdict<{ id: Uint8Array; idHex: string }>> {
     if (this.byId.has(e.idHex)) return reject('duplicate', 'txn-already-known');
     // The tip account from the cache when it holds it (no promise), else read.
-    const cached = this.tipId && this.tipId() === this.accountCacheTip ? this.accountCache.get(e.senderHex) : undefined;
+    const cached = this.accounts.peek(e.senderHex);
     if (cached) return this.admitWith(e, cached, source, addedAt, signingHash);
-    return this.tipAccount(e.sender, e.senderHex).then((acct) => this.admitWith(e, acct, source, addedAt, signingHash));
+    return this.accounts.get(e.sender, e.senderHex).then((acct) => this.admitWith(e, acct, source, addedAt, signingHash));
   }
 
   /** admit, once the sender's tip account is at hand. */
@@ -335,7 +272,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       return reject('policy', 'txn-replacement-fee-too-low', `pending fee ${formatCoins(replaced.tx.fee)}, need >= ${formatCoins(replaced.tx.fee + (this.chain.params.minFee > 0n ? this.chain.params.minFee : 1n))}, got ${formatCoins(tx.fee)}`);
     const funded = checkFunding(pending, run, at, e.cost, acct.balance);
     if (!funded.ok) return funded;
-    const victims = this.pickVictims(this.byId.size + (replaced ? 0 : 1), this.totalBytes + e.size - (replaced?.size ?? 0), e);
+    const victims = pickVictims(this.bySender, this.maxCount, this.maxBytes, this.byId.size + (replaced ? 0 : 1), this.totalBytes + e.size - (replaced?.size ?? 0), e);
     if (!victims) return reject('policy', 'mempool-full', 'fee rate does not beat the lowest evictable transaction');
     if (!this.sigCache.has(e.idHex)) {
       const sig = checkTxSignature(tx, this.verifier, signingHash);
@@ -375,30 +312,8 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   private async followTip({ connected, disconnected }: TipChange): Promise<void> {
-    // Every account whose state the move changed: senders, recipients and miners on both sides.
-    const touched = new Set<string>();
-    const mined = new Set<string>();
-    for (const b of connected) {
-      touched.add(toHex(b.miner));
-      const ids = txIdsHexOf(b);
-      const senders = sendersOf(b);
-      for (let i = 0; i < b.txs.length; i++) {
-        mined.add(ids[i]!);
-        touched.add(toHex(senders[i]!)).add(toHex(b.txs[i]!.to));
-      }
-    }
-    const readmit = new Map<string, Entry[]>();
-    for (const b of disconnected) {
-      touched.add(toHex(b.miner));
-      for (const tx of b.txs) {
-        const e = this.makeEntry(tx);
-        touched.add(e.senderHex).add(toHex(tx.to));
-        if (mined.has(e.idHex) || this.byId.has(e.idHex) || !this.isAdmissible(e)) continue;
-        const list = readmit.get(e.senderHex) ?? [];
-        list.push(e);
-        readmit.set(e.senderHex, list);
-      }
-    }
+    // Every account whose state the move changed, what it mined, and what it gives back to re-admit.
+    const { touched, mined, readmit } = planTipMove(connected, disconnected, (tx) => this.makeEntry(tx), (e) => !this.byId.has(e.idHex) && this.isAdmissible(e));
     const senders = [...touched].filter((s) => this.bySender.has(s) || readmit.has(s));
     const accounts = senders.length > 0 ? await this.chain.getAccounts(senders.map(addressFromKey)) : new Map<string, Account>();
 
@@ -412,11 +327,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     }
     for (const s of senders) {
       const old = this.bySender.get(s) ?? [];
-      // A block's transaction wins a nonce slot over a pending one: it is what the old branch agreed on.
-      const bySlot = new Map<bigint, Entry>();
-      for (const e of [...old, ...(readmit.get(s) ?? [])]) bySlot.set(e.nonce, e);
-      const merged = [...bySlot.values()].sort((a, b) => (a.nonce < b.nonce ? -1 : 1));
-      const keep = fundableChain(merged, accounts.get(s) ?? EMPTY_ACCOUNT, this.maxNonceAhead);
+      const keep = mergeSenderChain(old, readmit.get(s) ?? [], accounts.get(s) ?? EMPTY_ACCOUNT, this.maxNonceAhead);
       const kept = new Set(keep);
       for (const e of old) {
         if (kept.has(e)) continue;
@@ -434,7 +345,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       else this.bySender.delete(s);
     }
     // Re-admissions can push the pool over its bounds; nothing here must beat anything, just shed the cheapest.
-    for (const v of this.pickVictims(this.byId.size, this.totalBytes) ?? []) {
+    for (const v of pickVictims(this.bySender, this.maxCount, this.maxBytes, this.byId.size, this.totalBytes) ?? []) {
       this.removeEntry(v);
       removed.evicted.push(v.idHex);
     }
@@ -447,77 +358,12 @@ export class Mempool extends EventEmitter<MempoolEvents> {
 
   private async select(maxTxs: number, maxBytes: number): Promise<Tx[]> {
     if (this.byId.size === 0 || maxTxs === 0) return [];
-    const addresses = new Map<string, Uint8Array>();
-    for (const chain of this.bySender.values())
-      for (const e of chain) addresses.set(e.senderHex, e.sender).set(toHex(e.tx.to), e.tx.to);
-    const view = new StateOverlay(new MapStateView(await this.chain.getAccounts([...addresses.values()])));
-    const heads = new Heap<{ chain: Entry[]; i: number }>((a, b) => minesBefore(a.chain[a.i]!, b.chain[b.i]!));
-    for (const chain of this.bySender.values()) heads.push({ chain, i: 0 });
-    const out: Tx[] = [];
-    let bytes = 0;
-    while (out.length < maxTxs) {
-      const cur = heads.pop();
-      if (!cur) break;
-      const e = cur.chain[cur.i]!;
-      // Skipping one would leave its successors with a gap, so the sender's chain ends here.
-      if (bytes + e.size > maxBytes) continue;
-      // A trial layer, because applyTx can fail after debiting the sender (recipient overflow).
-      const trial = new StateOverlay(view);
-      const v = applyTx(e.tx, trial, e.sender);
-      if (v.ok) {
-        for (const [key, acct] of trial.changed()) view.set(addressFromKey(key), acct);
-        out.push(e.tx);
-        bytes += e.size;
-      } else if (v.reason !== 'tx-nonce-too-low') continue; // a stale entry (tip moved, not yet followed) is skipped alone
-      if (cur.i + 1 < cur.chain.length) heads.push({ chain: cur.chain, i: cur.i + 1 });
-    }
-    return out;
-  }
-
-  private async tipAccount(address: Uint8Array, hex: string): Promise<Account> {
-    if (!this.tipId) return (await this.chain.getAccounts([address])).get(hex) ?? EMPTY_ACCOUNT;
-    const tip = this.tipId();
-    if (tip !== this.accountCacheTip || this.accountCache.size >= this.accountCacheMax) {
-      this.accountCache.clear();
-      this.accountCacheTip = tip;
-    }
-    const cached = this.accountCache.get(hex);
-    if (cached) return cached;
-    const acct = (await this.chain.getAccounts([address])).get(hex) ?? EMPTY_ACCOUNT;
-    // The tip may have moved during the read: cache only what is known to belong to `tip`.
-    if (this.tipId() === tip) this.accountCache.set(hex, acct);
-    return acct;
+    return selectTxs(this.bySender, (a) => this.chain.getAccounts(a), maxTxs, maxBytes);
   }
 
   private isAdmissible(e: Entry): boolean {
     if (!checkTxSanity(e.tx, this.chain.params).ok || !checkTxFee(e.tx, this.chain.params).ok) return false;
     return this.sigCache.has(e.idHex) || checkTxSignature(e.tx, this.verifier).ok;
-  }
-
-  /**
-   * The cheapest chain tails to evict until count and bytes fit, or undefined when `newcomer` does not
-   * strictly beat each of them (so the newcomer, not an incumbent, is the one refused). The newcomer's
-   * own sender is never a victim: its tail is the newcomer's predecessor, removing it leaves a gap.
-   * Linear in the number of senders, and only when the pool is full.
-   */
-  private pickVictims(count: number, bytes: number, newcomer?: Entry): Entry[] | undefined {
-    if (count <= this.maxCount && bytes <= this.maxBytes) return [];
-    const tails = new Map<string, number>();
-    for (const [s, chain] of this.bySender) if (s !== newcomer?.senderHex) tails.set(s, chain.length - 1);
-    const victims: Entry[] = [];
-    while (count > this.maxCount || bytes > this.maxBytes) {
-      let worst: Entry | undefined;
-      for (const [s, i] of tails) {
-        const c = i >= 0 ? this.bySender.get(s)![i]! : undefined;
-        if (c && (!worst || minesBefore(worst, c))) worst = c;
-      }
-      if (!worst || (newcomer && compareFeeRate(newcomer, worst) >= 0)) return undefined;
-      victims.push(worst);
-      tails.set(worst.senderHex, tails.get(worst.senderHex)! - 1);
-      count--;
-      bytes -= worst.size;
-    }
-    return victims;
   }
 
   private removeEntry(e: Entry): void {
@@ -531,68 +377,11 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   private makeEntry(tx: Tx, facts: TxFacts = txFactsOf(tx)): Entry {
-    // Every transaction encodes to exactly TX_SIZE bytes (fixed-width format).
-    return {
-      id: facts.id,
-      idHex: facts.idHex,
-      tx,
-      sender: facts.sender,
-      senderHex: facts.senderHex,
-      fee: tx.fee,
-      nonce: tx.nonce,
-      cost: tx.amount + tx.fee,
-      size: TX_SIZE,
-      seq: this.nextSeq++,
-    };
+    return entryOf(tx, facts, this.nextSeq++);
   }
-}
-
-/** Senders whose tip account the pool remembers (~100 bytes each). */
-const ACCOUNT_CACHE_MAX = 20_000;
-
-/** Higher fee rate first; on a tie, earlier arrival. */
-function minesBefore(a: Entry, b: Entry): boolean {
-  const c = compareFeeRate(a, b);
-  return c < 0 || (c === 0 && a.seq < b.seq);
 }
 
 function positiveInt(v: number, what: string, min: number): number {
   if (!Number.isSafeInteger(v) || v < min) throw new NodeError('INVALID_ARGUMENT', `"${what}" expected an integer >= ${min}, got ${v}`);
   return v;
-}
-
-/** A binary heap: `before(a, b)` true means a comes out first. */
-class Heap<T> {
-  private readonly items: T[] = [];
-  constructor(private readonly before: (a: T, b: T) => boolean) {}
-
-  push(x: T): void {
-    const a = this.items;
-    a.push(x);
-    for (let i = a.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (!this.before(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
-      i = p;
-    }
-  }
-
-  pop(): T | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    a[0] = last;
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
-      if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
-      if (m === i) break;
-      [a[i], a[m]] = [a[m]!, a[i]!];
-      i = m;
-    }
-    return top;
-  }
 }
