@@ -2,7 +2,8 @@
  * The P2P service the full node composes: listener, peer database, peer manager, relay, sync and the
  * message handlers, wired together and to the chain ('tip') and mempool ('tx') events. This file only
  * composes; the behaviour lives in peer-manager.ts (connections), protocol/peer.ts (handshake, per-peer
- * state), protocol/relay.ts (inv/getdata), protocol/sync.ts (headers-first) and protocol/handlers/*.
+ * state), protocol/relay.ts (inv/getdata), protocol/sync.ts (headers-first), protocol/handlers/* and
+ * tx-announcer.ts (which new mempool transactions are announced). Options: p2p-options.ts.
  * docs/protocol.md ("Connection lifecycle, gossip and sync") is the specification.
  *
  * Start order: peer database first (so known peers are dialled before any seed), then the listener
@@ -10,19 +11,15 @@
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Chain, TipChange } from '../chain/chain.js';
-import { Mempool } from '../chain/mempool.js';
+import { TipChange } from '../chain/chain.js';
 import { Block, blockHash } from '../core/block.js';
 import { CheckedBody } from '../core/check-block.js';
 import { NodeError } from '../core/errors.js';
-import { toHex } from '../core/bytes.js';
-import { Tx } from '../core/tx.js';
 import { Log, silentLog } from '../log.js';
 import { packageVersion } from '../paths.js';
 import { peerDbPath } from '../storage/peer-store.js';
 import { AddrEntry, BanRecord } from './peers/addr-book.js';
 import { LinkFaults, LinkFaultSpec } from './link-faults.js';
-import { NodeKey } from './peers/node-key.js';
 import {
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_MAX_INBOUND,
@@ -42,81 +39,19 @@ import { printable } from './protocol/messages.js';
 import { DEFAULT_BAN_DURATION_MS } from './protocol/misbehavior.js';
 import { LocalNode, Peer } from './protocol/peer.js';
 import { Relay } from './protocol/relay.js';
-import { ReplacementRelayLimit } from './protocol/replacement-limit.js';
 import { Sync, SyncProgress } from './protocol/sync.js';
 import { DEFAULT_MAX_PENDING_HANDSHAKES, Listener } from './transport/listener.js';
 import type { Connection } from './transport/connection.js';
+import type { P2PNodeOptions } from './p2p-options.js';
+import { PeerInfo, peerInfo } from './peer-info.js';
+import { TxAnnouncer } from './tx-announcer.js';
 
 export type { P2PStats } from './protocol/context.js';
+export type { P2PNodeOptions } from './p2p-options.js';
+export type { PeerInfo } from './peer-info.js';
 
 /** Blocks of one tip change announced individually; a longer run (a reorg) announces just its tip. */
 const MAX_BLOCKS_TO_ANNOUNCE = 8;
-
-export interface P2PNodeOptions {
-  chain: Chain;
-  mempool: Mempool;
-  nodeKey: NodeKey;
-  datadir: string;
-  host: string;
-  /** 0 picks a free port (tests). */
-  port: number;
-  /** ws://host:port URLs; [] disables seeds. */
-  seeds: string[];
-  log?: Log;
-  /** Outbound connections to keep (default 8). */
-  maxOutbound?: number;
-  /** Inbound connections to accept (default 32). */
-  maxInbound?: number;
-  /** Ping / getaddr / dial pass interval (default 10 s). */
-  refreshIntervalMs?: number;
-  /** Wall clock (ms since the epoch): address book times, bans, timeouts. */
-  clock?: () => number;
-  /** Open -> established limit (default 10 s, HANDSHAKE_TIMEOUT_MS). */
-  handshakeTimeoutMs?: number;
-  /** getdata answer limit before asking another peer (default 5 s). */
-  fetchTimeoutMs?: number;
-  dialTimeoutMs?: number;
-  /** Ban length for a peer reaching the misbehaviour threshold (default 24 h). */
-  banDurationMs?: number;
-  /** Refresh ticks without a pong before a peer is dropped (default 3). */
-  maxMissedPings?: number;
-  /** Inbound connections still in the handshake (default 16). */
-  maxPendingHandshakes?: number;
-  /** A getheaders unanswered for this long: the peer leaves the sync round (default 5 s; name kept from v0.1). */
-  syncStallMs?: number;
-  userAgent?: string;
-  /** Uniform in [0, 1): address selection and sampling. */
-  random?: () => number;
-  /** CSPRNG bytes: handshake challenges, ping nonces. */
-  randomBytes?: (n: number) => Uint8Array;
-  /** Which hosts the address book accepts (default: any loopback, private or public IP; see net-address.ts). */
-  isAcceptableHost?: (host: string) => boolean;
-  /** The address we announce to peers (--external-address); default: one several peers agree they see us at. */
-  externalAddress?: { host: string; port: number };
-  /** Established inbound peers per non-loopback IP (default 4) and per public netgroup (default 8). */
-  maxInboundPerIp?: number;
-  maxInboundPerNetgroup?: number;
-  /** Compact block relay (issue #9; default true). false (--no-compact): inv / getdata only. */
-  compact?: boolean;
-}
-
-export interface PeerInfo {
-  nodeId: string;
-  /** The peer's ws URL: its listening address when known, else the socket's far end. */
-  address: string;
-  /** Remote socket "host:port". */
-  remote: string;
-  direction: 'inbound' | 'outbound';
-  latencyMs: number | null;
-  /** Best height the peer claimed or was seen to have. */
-  height: number;
-  /** "host:port" the peer accepts connections on, if known. */
-  listenAddress: string | null;
-  userAgent: string;
-  /** Misbehaviour score (banned at 100). */
-  banScore: number;
-  connectedAt: number;
-}
 
 export type P2PEvents = {
   'peer-connected': [info: { nodeId: string; address: string; direction: 'inbound' | 'outbound' }];
@@ -141,29 +76,19 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   private readonly log: Log;
   private readonly clock: () => number;
   private readonly onTip = (change: TipChange) => this.tipChanged(change);
-  /** Replacements accepted into the mempool but not announced (over their sender's relay budget). */
-  replacementsNotRelayed = 0;
-  private readonly replacementLimit = new ReplacementRelayLimit(() => performance.now());
-  /** Set by the mempool's 'removed'/'replaced' event, which comes right before the replacement's 'tx'. */
-  private replacing = false;
-  private readonly onRemoved = (_ids: string[], reason: string) => {
-    if (reason === 'replaced') this.replacing = true;
-  };
-  private readonly onTx = (tx: Tx, _idHex: string, id: Uint8Array) => {
-    const replacement = this.replacing;
-    this.replacing = false;
-    // Replacements are relayed at a bounded rate per sender (BIP-125 rule 4 makes each pay; this bounds churn).
-    if (replacement && !this.replacementLimit.allow(toHex(tx.from))) {
-      this.replacementsNotRelayed++;
-      return;
-    }
-    this.relay?.announceTx(id);
-  };
+  /** Announces the mempool's new transactions, replacements at a bounded rate. */
+  private readonly txAnnouncer: TxAnnouncer;
 
   constructor(private readonly opts: P2PNodeOptions) {
     super();
     this.log = opts.log ?? silentLog;
     this.clock = opts.clock ?? Date.now;
+    this.txAnnouncer = new TxAnnouncer(opts.mempool, (id) => this.relay?.announceTx(id));
+  }
+
+  /** Replacements accepted into the mempool but not announced (over their sender's relay budget). */
+  get replacementsNotRelayed(): number {
+    return this.txAnnouncer.replacementsNotRelayed;
   }
 
   get nodeId(): string {
@@ -286,8 +211,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.opts.chain.off('tip', this.onTip);
-      this.opts.mempool.off('tx', this.onTx);
-      this.opts.mempool.off('removed', this.onRemoved);
+      this.txAnnouncer.detach();
       this.faults?.stop();
       await this.manager?.stop();
       await this.listener?.stop();
@@ -429,8 +353,7 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     listener.on('connection', (conn) => manager.accept(conn));
     listener.on('error', (err) => this.log.error({ err }, 'P2P listener error'));
     this.opts.chain.on('tip', this.onTip);
-    this.opts.mempool.on('removed', this.onRemoved);
-    this.opts.mempool.on('tx', this.onTx);
+    this.txAnnouncer.attach();
   }
 
   private tipChanged(change: TipChange): void {
@@ -443,20 +366,4 @@ export class P2PNode extends EventEmitter<P2PEvents> {
     // Announced whatever sync is doing: what a peer claims must never hold back relay to the others.
     relay.announce('block', change.connected.slice(-MAX_BLOCKS_TO_ANNOUNCE).map((b) => blockHash(b.header)));
   }
-}
-
-function peerInfo(p: Peer): PeerInfo {
-  return {
-    nodeId: p.nodeIdHex!,
-    // The peer's ws URL: where it listens (dialled by us, or claimed in an inbound hello), else the socket's far end.
-    address: `ws://${p.listenKey ?? `${p.host}:${p.remotePort}`}`,
-    remote: `${p.host}:${p.remotePort}`,
-    direction: p.direction,
-    latencyMs: p.latencyMs,
-    height: p.bestHeight,
-    listenAddress: p.listenKey ?? null,
-    userAgent: printable(p.hello?.userAgent ?? ''),
-    banScore: p.score,
-    connectedAt: p.connectedAt,
-  };
 }

@@ -12,14 +12,17 @@
  *
  * PURE: no I/O, no timers, no Date.now, no Math.random; the clock and randomness are injected. Changes are
  * collected as dirty keys and handed out by `takeChanges()` for the caller to persist (see PeerTable).
- * Imports only storage/peer-layout (record types, no `level`), ./addr-policy and core/errors.
+ * Imports only storage/peer-layout (record types, no `level`), ./addr-policy, ./addr-check, ./addr-caps,
+ * ./addr-evict, ./ban-list and core/errors.
  */
 import { NodeError } from '../../core/errors.js';
-import { type AddrEntry, type BanRecord, MAX_HOST_LEN, MAX_REASON_LEN, MAX_SOURCE_LEN, type PeerAddr, isNodeId, peerKey } from '../../storage/peer-layout.js';
-import { netgroup } from './net-address.js';
+import { type AddrEntry, type BanRecord, type PeerAddr, isNodeId, peerKey } from '../../storage/peer-layout.js';
+import { AddrCaps } from './addr-caps.js';
+import { type AddrCheck, checkAddr } from './addr-check.js';
+import { findVictim, isStampedBanned } from './addr-evict.js';
+import { BanList } from './ban-list.js';
 import {
   ADDR_BOOK_DEFAULTS,
-  type AddRejectReason,
   type AddResult,
   type AddrBookChanges,
   type AddrBookOptions,
@@ -27,13 +30,10 @@ import {
   SEEN_GRANULARITY_MS,
   backoffMs,
   canonicalHost,
-  isHostPortKey,
-  isIpBanKey,
   isRoutableHost,
   pickWeighted,
   shuffleFirst,
   stripUndefined,
-  truncateUtf8,
 } from './addr-policy.js';
 
 export type { AddrEntry, BanRecord, PeerAddr } from '../../storage/peer-layout.js';
@@ -42,34 +42,17 @@ export * from './addr-policy.js';
 
 const copy = (e: AddrEntry): AddrEntry => ({ ...e });
 
-/**
- * An entry's ban stamp mirrors the ban map (restamp keeps them in step on every ban, unban, expiry, insert
- * and id change) and is cheaper to read than two key lookups, which matters in whole-table scans.
- */
-const isStampedBanned = (e: AddrEntry, now: number): boolean => e.bannedUntil !== undefined && e.bannedUntil > now;
-
-/** The address netgroup an entry counts against, or undefined for loopback (one machine: no diversity to keep). */
-function addrGroup(host: string): string | undefined {
-  const g = netgroup(host);
-  return g.startsWith('lo:') ? undefined : g;
-}
-
 export class AddrBook {
   private readonly o: Required<Omit<AddrBookOptions, 'selfNodeId' | 'selfAddrs'>>;
   private readonly uncapped: Set<string>;
   private readonly entries = new Map<string, AddrEntry>();
-  private readonly bySource = new Map<string, number>();
-  /** Entries per source netgroup (only those added with a known source group) and per address netgroup. */
-  private readonly bySourceGroup = new Map<string, number>();
-  private readonly byAddrGroup = new Map<string, number>();
-  /** key -> source netgroup of the peer that told us, for the entries that have one. */
-  private readonly sourceGroupOf = new Map<string, string>();
-  private readonly bans = new Map<string, BanRecord>();
+  /** Per-source and per-netgroup counts and caps. */
+  private readonly caps: AddrCaps;
+  private readonly bans = new BanList();
   private readonly connected = new Set<string>();
   private readonly selfKeys = new Set<string>();
   private selfNodeId: string | undefined;
   private readonly dirtyEntries = new Set<string>();
-  private readonly dirtyBans = new Set<string>();
 
   /** @throws NodeError INVALID_ARGUMENT when clock or random is missing. */
   constructor(opts: AddrBookOptions) {
@@ -77,6 +60,7 @@ export class AddrBook {
       throw new NodeError('INVALID_ARGUMENT', 'AddrBook needs an injected clock and random');
     this.o = { ...ADDR_BOOK_DEFAULTS, isAcceptableHost: isRoutableHost, ...stripUndefined(opts) } as typeof this.o;
     this.uncapped = new Set(this.o.uncappedSources);
+    this.caps = new AddrCaps(this.uncapped, this.o);
     this.setSelf(opts.selfNodeId, opts.selfAddrs ?? []);
   }
 
@@ -99,7 +83,7 @@ export class AddrBook {
 
   /** How many present entries `source` added. */
   countBySource(source: string): number {
-    return this.bySource.get(source) ?? 0;
+    return this.caps.countBySource(source);
   }
 
   /** Our own node id and listening addresses: never stored, never dialled. Removes matching entries. */
@@ -143,17 +127,13 @@ export class AddrBook {
       }
       return { ok: true, entry: copy(existing), isNew: false };
     }
-    if (!this.uncapped.has(source)) {
-      if (this.countBySource(source) >= this.o.maxPerSource) return { ok: false, reason: 'source-limit' };
-      if (sourceGroup !== undefined && (this.bySourceGroup.get(sourceGroup) ?? 0) >= this.o.maxPerSourceGroup) return { ok: false, reason: 'group-limit' };
-      const ag = addrGroup(host);
-      if (ag !== undefined && (this.byAddrGroup.get(ag) ?? 0) >= this.o.maxPerAddrGroup) return { ok: false, reason: 'group-limit' };
-    }
-    if (sourceGroup !== undefined && !this.uncapped.has(source)) this.sourceGroupOf.set(key, sourceGroup);
+    const limit = this.caps.limitReached(source, sourceGroup, host);
+    if (limit !== undefined) return { ok: false, reason: limit };
+    this.caps.setSourceGroup(key, source, sourceGroup);
     const entry: AddrEntry = { host, port, verified: false, source, firstSeen: now, lastSeen: seen, lastAttempt: 0, lastSuccess: 0, failures: 0 };
     if (nodeId !== undefined) entry.nodeId = nodeId;
     if (!this.insert(entry, now)) {
-      this.sourceGroupOf.delete(key);
+      this.caps.clearSourceGroup(key);
       return { ok: false, reason: 'table-full' };
     }
     return { ok: true, entry: copy(entry), isNew: true };
@@ -232,29 +212,21 @@ export class AddrBook {
    * @throws NodeError INVALID_ARGUMENT for a bare IP or other malformed key, or a non-positive duration.
    */
   ban(key: string, reason: string, durationMs = DEFAULT_BAN_MS, now = this.o.clock()): BanRecord {
-    if (!isNodeId(key) && !isHostPortKey(key) && !isIpBanKey(key))
-      throw new NodeError('INVALID_ARGUMENT', `ban key must be a nodeId, host:port or a non-loopback IP: ${key}`);
-    if (!Number.isSafeInteger(durationMs) || durationMs <= 0) throw new NodeError('INVALID_ARGUMENT', `ban duration must be a positive integer, got ${durationMs}`);
-    const prev = this.bans.get(key);
-    const record: BanRecord = { key, until: Math.max(now + durationMs, prev?.until ?? 0), reason: truncateUtf8(reason, MAX_REASON_LEN) };
-    this.bans.set(key, record);
-    this.dirtyBans.add(key);
+    const record = this.bans.ban(key, reason, durationMs, now);
     if (isNodeId(key)) this.dropClaims(key);
     this.restampMatching(key);
-    return { ...record };
+    return record;
   }
 
   unban(key: string): boolean {
-    if (!this.bans.delete(key)) return false;
-    this.dirtyBans.add(key);
+    if (!this.bans.unban(key)) return false;
     this.restampMatching(key);
     return true;
   }
 
   /** True while a ban on exactly this key (nodeId or host:port) is in force. */
   isBanned(key: string, now = this.o.clock()): boolean {
-    const b = this.bans.get(key);
-    return b !== undefined && b.until > now;
+    return this.bans.isBanned(key, now);
   }
 
   /** True when the address or the id it claims is banned. */
@@ -263,20 +235,12 @@ export class AddrBook {
   }
 
   listBans(now = this.o.clock()): BanRecord[] {
-    return [...this.bans.values()].filter((b) => b.until > now).map((b) => ({ ...b }));
+    return this.bans.list(now);
   }
 
   /** Drops bans that have run out and clears their stamps. Returns how many expired. */
   expireBans(now = this.o.clock()): number {
-    let n = 0;
-    for (const [key, b] of this.bans) {
-      if (b.until > now) continue;
-      this.bans.delete(key);
-      this.dirtyBans.add(key);
-      this.restampMatching(key);
-      n++;
-    }
-    return n;
+    return this.bans.expire(now, (key) => this.restampMatching(key));
   }
 
   /**
@@ -317,10 +281,7 @@ export class AddrBook {
    * network's hosts, our own address, over the bound) are dropped and reported for deletion.
    */
   load(entries: readonly AddrEntry[], bans: readonly BanRecord[], now = this.o.clock()): { loaded: number; dropped: string[] } {
-    for (const b of bans) {
-      if (b.until > now) this.bans.set(b.key, { ...b });
-      else this.dirtyBans.add(b.key);
-    }
+    this.bans.load(bans, now);
     const dropped: string[] = [];
     for (const stored of entries) {
       const key = peerKey(stored);
@@ -335,13 +296,11 @@ export class AddrBook {
       if (e.bannedUntil !== undefined && e.bannedUntil > now) {
         const banKey = e.nodeId ?? key;
         if (!this.isBanned(banKey, now) && !this.isBanned(key, now)) {
-          this.bans.set(banKey, { key: banKey, until: e.bannedUntil, reason: e.banReason ?? '' });
-          this.dirtyBans.add(banKey);
+          this.bans.restore(banKey, e.bannedUntil, e.banReason ?? '');
         }
       }
       this.entries.set(key, e);
-      this.bySource.set(e.source, this.countBySource(e.source) + 1);
-      this.countGroups(key, e, 1);
+      this.caps.count(key, e);
     }
     for (const e of this.entries.values()) this.restamp(e);
     return { loaded: this.entries.size, dropped };
@@ -355,13 +314,8 @@ export class AddrBook {
       if (e) changes.upserts.push(copy(e));
       else changes.removals.push(key);
     }
-    for (const key of this.dirtyBans) {
-      const b = this.bans.get(key);
-      if (b) changes.bans.push({ ...b });
-      else changes.unbans.push(key);
-    }
+    this.bans.takeChanges(changes);
     this.dirtyEntries.clear();
-    this.dirtyBans.clear();
     return changes;
   }
 
@@ -369,12 +323,11 @@ export class AddrBook {
   requeue(changes: AddrBookChanges): void {
     for (const e of changes.upserts) this.dirtyEntries.add(peerKey(e));
     for (const key of changes.removals) this.dirtyEntries.add(key);
-    for (const b of changes.bans) this.dirtyBans.add(b.key);
-    for (const key of changes.unbans) this.dirtyBans.add(key);
+    this.bans.requeue(changes);
   }
 
   get hasChanges(): boolean {
-    return this.dirtyEntries.size + this.dirtyBans.size > 0;
+    return this.dirtyEntries.size > 0 || this.bans.hasChanges;
   }
 
   // ---- internals ----
@@ -383,83 +336,32 @@ export class AddrBook {
     return this.selfKeys.has(key) || (nodeId !== undefined && nodeId === this.selfNodeId);
   }
 
-  private check(addr: PeerAddr, source: string): { ok: true; host: string; port: number; nodeId?: string } | { ok: false; reason: AddRejectReason } {
-    const host = typeof addr.host === 'string' ? canonicalHost(addr.host) : '';
-    if (host.length === 0 || host.length > MAX_HOST_LEN || !this.o.isAcceptableHost(host)) return { ok: false, reason: 'bad-host' };
-    if (!Number.isInteger(addr.port) || addr.port < 1 || addr.port > 65535) return { ok: false, reason: 'bad-port' };
-    const nodeId = addr.nodeId?.toLowerCase();
-    if (nodeId !== undefined && !isNodeId(nodeId)) return { ok: false, reason: 'bad-node-id' };
-    if (typeof source !== 'string' || source.length === 0 || new TextEncoder().encode(source).length > MAX_SOURCE_LEN)
-      return { ok: false, reason: 'bad-source' };
-    if (this.isSelf(peerKey({ host, port: addr.port }), nodeId)) return { ok: false, reason: 'self-address' };
-    return nodeId === undefined ? { ok: true, host, port: addr.port } : { ok: true, host, port: addr.port, nodeId };
+  private check(addr: PeerAddr, source: string): AddrCheck {
+    return checkAddr(addr, source, this.o.isAcceptableHost, (key, nodeId) => this.isSelf(key, nodeId));
   }
 
   /** Inserts a new entry, evicting the worst one when full. False when every entry is protected. */
   private insert(e: AddrEntry, now: number): boolean {
     if (this.entries.size >= this.o.maxEntries) {
-      const victim = this.findVictim(now);
+      const victim = findVictim(this.entries, (key, e) => this.connected.has(key) || this.uncapped.has(e.source), this.o.evictProtectMs, now);
       if (victim === undefined) return false;
       this.removeEntry(victim);
     }
     const key = peerKey(e);
     this.entries.set(key, e);
-    this.bySource.set(e.source, this.countBySource(e.source) + 1);
-    this.countGroups(key, e, 1);
+    this.caps.count(key, e);
     this.restamp(e);
     this.dirtyEntries.add(key);
     return true;
-  }
-
-  /**
-   * The entry to evict: banned first, then most failures, then never successful, then oldest lastSeen.
-   * Connected, operator-added and recently verified entries are never chosen.
-   */
-  private findVictim(now: number): string | undefined {
-    let worst: AddrEntry | undefined;
-    let worstKey: string | undefined;
-    for (const [key, e] of this.entries) {
-      if (this.connected.has(key) || this.uncapped.has(e.source)) continue;
-      if (e.verified && e.lastSuccess > 0 && now - e.lastSuccess < this.o.evictProtectMs) continue;
-      if (worst === undefined || this.isWorse(e, worst, now)) {
-        worst = e;
-        worstKey = key;
-      }
-    }
-    return worstKey;
-  }
-
-  private isWorse(a: AddrEntry, b: AddrEntry, now: number): boolean {
-    const ab = isStampedBanned(a, now);
-    if (ab !== isStampedBanned(b, now)) return ab;
-    if (a.failures !== b.failures) return a.failures > b.failures;
-    if ((a.lastSuccess === 0) !== (b.lastSuccess === 0)) return a.lastSuccess === 0;
-    return a.lastSeen < b.lastSeen;
   }
 
   private removeEntry(key: string): void {
     const e = this.entries.get(key);
     if (!e) return;
     this.entries.delete(key);
-    const n = this.countBySource(e.source) - 1;
-    if (n > 0) this.bySource.set(e.source, n);
-    else this.bySource.delete(e.source);
-    this.countGroups(key, e, -1);
-    this.sourceGroupOf.delete(key);
+    this.caps.uncount(key, e);
     this.connected.delete(key);
     this.dirtyEntries.add(key);
-  }
-
-  private countGroups(key: string, e: AddrEntry, delta: number): void {
-    const bump = (m: Map<string, number>, g: string | undefined) => {
-      if (g === undefined) return;
-      const n = (m.get(g) ?? 0) + delta;
-      if (n > 0) m.set(g, n);
-      else m.delete(g);
-    };
-    if (this.uncapped.has(e.source)) return;
-    bump(this.bySourceGroup, this.sourceGroupOf.get(key));
-    bump(this.byAddrGroup, addrGroup(e.host));
   }
 
   /**

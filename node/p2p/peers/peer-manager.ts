@@ -1,9 +1,7 @@
 /**
  * PeerManager: which connections we have and want, after Bitcoin Core's CConnman. It
- *   - accepts inbound connections (the listener caps them) and dials outbound ones up to the target,
- *     picking addresses from the AddrBook (tried ones preferred, backoff after failures) and falling
- *     back to the seeds only while too few peers are reachable: a node that knows the network
- *     (its persisted peer database) needs no seed;
+ *   - accepts inbound connections (the listener caps them) and has outbound ones dialled up to the target
+ *     (outbound-dialer.ts: AddrBook picks first, the seeds only while too few peers are reachable);
  *   - admits a peer after its hello (banned nodeIds and IPs are refused, inbound limits and eviction
  *     apply) and keeps one connection per node and direction: a second one the same way is closed;
  *   - records every outcome in the AddrBook (attempts, failures, successful handshakes with the proven
@@ -23,11 +21,10 @@ import { AddrExchange } from '../protocol/handlers/addr.js';
 import { HelloMessage } from '../protocol/messages.js';
 import { LocalNode, MessageSink, Peer, PeerCloseInfo } from '../protocol/peer.js';
 import { CloseCode, Connection } from '../transport/connection.js';
-import { dial } from '../transport/dialer.js';
-import { backoffMs } from './addr-policy.js';
-import { parsePeerUrl, peerUrl, splitPeerKey } from './peer-url.js';
+import { parsePeerUrl, splitPeerKey } from './peer-url.js';
 import { admitInbound } from './inbound-admission.js';
 import { addressClass, formatIp, netgroup, parseIp } from './net-address.js';
+import { OutboundDialer } from './outbound-dialer.js';
 import { SelfAddress } from './self-address.js';
 
 export const DEFAULT_MAX_OUTBOUND = 8;
@@ -40,9 +37,6 @@ export const DEFAULT_MAX_INBOUND_PER_IP = 4;
 /** Established inbound peers from one public netgroup (IPv4 /16, IPv6 /32). */
 export const DEFAULT_MAX_INBOUND_PER_NETGROUP = 8;
 
-/** Seeds are retried after failures with the address book's backoff: 2 s doubling up to 10 min. */
-const SEED_BACKOFF_BASE_MS = 2_000;
-const SEED_BACKOFF_MAX_MS = 10 * 60_000;
 /** Coalesces bursts of "try dialling now" (new addresses learnt) into one pass. */
 const KICK_DELAY_MS = 20;
 /** Close reasons after which a failed outbound handshake does not count against the address. */
@@ -82,13 +76,6 @@ type ManagerEvents = {
   tick: [];
 };
 
-interface SeedState {
-  url: string;
-  key: string;
-  failures: number;
-  lastAttempt: number;
-}
-
 export class PeerManager extends EventEmitter<ManagerEvents> {
   private readonly all = new Set<Peer>();
   /**
@@ -98,13 +85,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
    * of outbound peers, and in a small network the last node to dial finds every other node already inbound.
    */
   private readonly byNodeId = new Map<string, Peer>();
-  /** "host:port" keys being dialled. */
-  private readonly dialing = new Set<string>();
-  private readonly dials = new Set<Promise<unknown>>();
-  /** Addresses that turned out to be ourselves (a self-connection). */
-  private readonly selfKeys = new Set<string>();
-  private readonly seeds: SeedState[] = [];
-  private readonly abort = new AbortController();
+  /** Picks addresses and seeds to dial, and dials them. */
+  private readonly dialer: OutboundDialer;
   private timer: NodeJS.Timeout | undefined;
   private kickTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -118,18 +100,25 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
   constructor(private readonly o: PeerManagerOptions) {
     super();
     this.self = new SelfAddress(o.externalAddress);
-    for (const url of o.seeds) {
-      try {
-        this.seeds.push({ url, key: parsePeerUrl(url).key, failures: 0, lastAttempt: 0 });
-      } catch (e) {
-        o.log.warn({ url, err: (e as Error).message }, 'ignoring invalid seed');
-      }
-    }
+    this.dialer = new OutboundDialer({
+      book: o.book,
+      clock: o.clock,
+      log: o.log,
+      seeds: o.seeds,
+      maxOutbound: o.maxOutbound,
+      dialTimeoutMs: o.dialTimeoutMs,
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
+      connections: () => this.all,
+      countOutbound: () => this.countEstablished('outbound'),
+      isStopped: () => this.stopped,
+      isActive: () => this.active,
+      onConnection: (conn, key) => this.addPeer(conn, key),
+    });
   }
 
   /** Our own "host:port" listening keys, never dialled. */
   addSelfKeys(keys: string[]): void {
-    for (const k of keys) this.selfKeys.add(k);
+    for (const k of keys) this.dialer.addSelfKey(k);
   }
 
   /** Starts the refresh timer and the first dialling pass (known addresses first, seeds if needed). */
@@ -144,10 +133,10 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.kickTimer);
-    this.abort.abort();
+    this.dialer.abort();
     const peers = [...this.all];
     for (const p of peers) p.disconnect('shutdown', CloseCode.goingAway);
-    await Promise.allSettled([...this.dials]);
+    await this.dialer.settled();
     await Promise.all(peers.map((p) => p.conn.closed));
     await Promise.all(peers.map((p) => p.drained()));
   }
@@ -183,7 +172,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     if (!this.active) throw new NodeError('ABORTED', 'network is disabled (setNetworkActive false)');
     const existing = this.established().find((p) => p.listenKey === key);
     if (existing) return existing;
-    const conn = await this.dialTracked(key, url, 'manual');
+    const conn = await this.dialer.dialNow(key, url);
     if (!conn) throw new NodeError('ABORTED', `dial ${url} failed`);
     const peer = this.addPeer(conn, key);
     return new Promise<Peer>((resolve, reject) => {
@@ -251,7 +240,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     if (this.stopped || this.kickTimer) return;
     this.kickTimer = setTimeout(() => {
       this.kickTimer = undefined;
-      this.fillOutbound();
+      this.dialer.fill();
     }, KICK_DELAY_MS);
     this.kickTimer.unref();
   }
@@ -345,8 +334,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
       }
     }
     if (peer.dialKey) {
-      const seed = this.seeds.find((s) => s.key === peer.dialKey);
-      if (seed) seed.failures = 0;
+      this.dialer.succeeded(peer.dialKey);
       this.o.addrs.request(peer);
       const self = this.self.announced(this.o.local.listenPort());
       if (self) this.o.addrs.announceSelf(peer, { ...self, nodeId: this.o.local.nodeId, lastSeen: now });
@@ -362,7 +350,7 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
 
   private onSelfConnection(peer: Peer): void {
     if (!peer.dialKey) return;
-    this.selfKeys.add(peer.dialKey);
+    this.dialer.addSelfKey(peer.dialKey);
     this.o.book.setSelf(undefined, [splitPeerKey(peer.dialKey)]);
   }
 
@@ -371,13 +359,13 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     const wasEstablished = peer.nodeIdHex !== undefined && this.byNodeId.get(slot(peer.nodeIdHex, peer.direction)) === peer;
     if (wasEstablished) this.byNodeId.delete(slot(peer.nodeIdHex!, peer.direction));
     if (peer.listenKey && wasEstablished && peer.direction === 'outbound') this.o.book.setConnected(peer.listenKey, false);
-    if (peer.dialKey && !wasEstablished && !this.stopped && !NOT_THE_ADDRESS_FAULT.has(info.reason)) this.recordFailure(peer.dialKey);
+    if (peer.dialKey && !wasEstablished && !this.stopped && !NOT_THE_ADDRESS_FAULT.has(info.reason)) this.dialer.recordFailure(peer.dialKey);
     const log = wasEstablished ? this.o.log.info.bind(this.o.log) : this.o.log.debug.bind(this.o.log);
     log({ peer: peer.label, reason: info.reason, code: info.code, byUs: info.byUs }, 'peer disconnected');
     this.emit('closed', peer, info);
   }
 
-  // ---- refresh and dialling ----
+  // ---- refresh ----
 
   private tick(): void {
     if (this.stopped) return;
@@ -385,104 +373,8 @@ export class PeerManager extends EventEmitter<ManagerEvents> {
     const peers = this.established();
     if (peers.length > 0 && this.countEstablished('outbound') < this.o.maxOutbound)
       this.o.addrs.request(peers[Math.floor(this.o.random() * peers.length)]!);
-    this.fillOutbound();
+    this.dialer.fill();
     this.emit('tick');
-  }
-
-  private fillOutbound(): void {
-    if (this.stopped || !this.active) return;
-    let outbound = this.dialing.size;
-    for (const p of this.all) if (p.direction === 'outbound') outbound++;
-    const need = this.o.maxOutbound - outbound;
-    if (need <= 0) return;
-    const ex = this.exclusions();
-    // Outbound peers in distinct public netgroups (Core): one operator's /16 cannot be all our outbound peers.
-    // Loopback and private addresses are one machine or one site: no diversity to keep there.
-    const groups = new Set<string>();
-    for (const p of this.all) if (p.direction === 'outbound' && addressClass(p.host) === 'public') groups.add(netgroup(p.host));
-    const picks = this.o.book
-      .select(need * 4, ex)
-      .filter((e) => {
-        if (addressClass(e.host) !== 'public') return true;
-        const g = netgroup(e.host);
-        if (groups.has(g)) return false;
-        groups.add(g);
-        return true;
-      })
-      .slice(0, need);
-    for (const e of picks) this.dialAddress(peerKey(e), peerUrl(e), 'addr');
-    // Seeds only when the known addresses gave nothing to try and we are still short.
-    if (picks.length === 0 && this.dialing.size === 0 && this.countEstablished('outbound') < this.o.maxOutbound) this.dialSeeds(need);
-  }
-
-  private dialSeeds(max: number): void {
-    const now = this.o.clock();
-    const connected = new Set<string>();
-    for (const p of this.all) if (p.listenKey && p.direction === 'outbound') connected.add(p.listenKey);
-    let n = 0;
-    for (const s of this.seeds) {
-      if (n >= max) break;
-      if (this.dialing.has(s.key) || connected.has(s.key) || this.selfKeys.has(s.key) || this.o.book.isBanned(s.key)) continue;
-      if (s.failures > 0 && now < s.lastAttempt + backoffMs(s.failures, SEED_BACKOFF_BASE_MS, SEED_BACKOFF_MAX_MS)) continue;
-      s.lastAttempt = now;
-      this.o.log.debug({ seed: s.url }, 'dialling seed');
-      this.dialAddress(s.key, s.url, 'seed');
-      n++;
-    }
-  }
-
-  /** Keys and nodeIds not to dial: ourselves, our outbound peers, everything being dialled. */
-  private exclusions(): Set<string> {
-    const ex = new Set<string>([...this.dialing, ...this.selfKeys]);
-    for (const p of this.all) {
-      if (p.direction !== 'outbound') continue;
-      if (p.nodeIdHex) ex.add(p.nodeIdHex);
-      if (p.listenKey) ex.add(p.listenKey);
-    }
-    return ex;
-  }
-
-  private dialAddress(key: string, url: string, kind: 'addr' | 'seed'): void {
-    void this.dialTracked(key, url, kind).then((conn) => {
-      if (conn) this.addPeer(conn, key);
-    });
-  }
-
-  /** Dials with bookkeeping; resolves undefined on failure (logged and recorded), throws only for 'manual'. */
-  private async dialTracked(key: string, url: string, kind: 'addr' | 'seed' | 'manual'): Promise<Connection | undefined> {
-    if (this.stopped) throw new NodeError('ABORTED', 'P2P is stopping');
-    this.dialing.add(key);
-    if (this.o.book.has(key)) this.o.book.markAttempt(key);
-    const attempt = dial(url, { timeoutMs: this.o.dialTimeoutMs, readyTimeoutMs: this.o.handshakeTimeoutMs, signal: this.abort.signal });
-    this.dials.add(attempt);
-    try {
-      const conn = await attempt;
-      if (this.stopped) {
-        conn.close('shutdown', CloseCode.goingAway);
-        conn.start();
-        return undefined;
-      }
-      return conn;
-    } catch (e) {
-      if (!this.stopped) {
-        this.recordFailure(key);
-        this.o.log.debug({ url, err: (e as Error).message }, 'dial failed');
-      }
-      if (kind === 'manual') throw e;
-      return undefined;
-    } finally {
-      this.dialing.delete(key);
-      this.dials.delete(attempt);
-    }
-  }
-
-  private recordFailure(key: string): void {
-    const seed = this.seeds.find((s) => s.key === key);
-    if (seed) {
-      seed.failures++;
-      seed.lastAttempt = this.o.clock();
-    }
-    this.o.book.markFailure(key);
   }
 
   private countEstablished(direction: 'inbound' | 'outbound'): number {

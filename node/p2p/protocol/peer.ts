@@ -2,13 +2,14 @@
  * One peer: the per-connection state machine over a transport Connection (docs/protocol.md,
  * "Handshake" and "Connection lifecycle"). It runs the authenticated handshake, then hands every
  * decoded message to the dispatcher: control messages (ping, pong, reject, disconnect) at once, the
- * rest through a per-peer queue so that one peer's messages are processed one at a time and in order
- * (as Core's ProcessMessages does), which keeps block download and getdata serving ordered.
+ * rest through a per-peer queue (receive-queue.ts) so that one peer's messages are processed one at a
+ * time and in order (as Core's ProcessMessages does), which keeps block download and getdata serving ordered.
  *
  * It also holds the small per-peer state the protocol needs: the misbehaviour score, the known
  * inventory (what the peer is known to have, so we never announce it back), the best chain it claims,
- * ping latency and the per-peer rate limits. It never bans anything itself: at BAN_THRESHOLD it emits
- * 'ban' and disconnects; the peer manager records the ban.
+ * ping latency (ping-tracker.ts) and the per-peer rate limits. It never bans anything itself: at
+ * BAN_THRESHOLD it emits 'ban' and disconnects; the peer manager records the ban. The hello it sends is
+ * built from the LocalNode (local-node.ts).
  *
  * Imports transport, messages, handshake and core only; never the peer manager, chain or storage.
  */
@@ -25,41 +26,20 @@ import { PROTOCOL_VERSION, checkHello, isObservedAcceptable, signHelloProof, ver
 import { BlockHeader, HEADER_SIZE, decodeHeader } from '../../core/block.js';
 import { HelloMessage, MAX_REASON_BYTES, MESSAGE_TYPES, Message, decodeMessage, encodeMessage, peekMessageType, printable } from './messages.js';
 import { BAN_THRESHOLD, PENALTIES, transportPenalty } from './misbehavior.js';
+import { LocalNode, makeHello } from './local-node.js';
+import { PingTracker } from './ping-tracker.js';
+import { DEFAULT_MAX_QUEUED_BYTES, ReceiveQueue } from './receive-queue.js';
+
+export { DEFAULT_MAX_QUEUED_BYTES, QUEUED_ITEM_OVERHEAD } from './receive-queue.js';
+export type { LocalNode } from './local-node.js';
 
 /**
  * Inventory hashes remembered per peer (tx ids and block hashes share the set: they cannot collide).
  * Forgetting one only means it may be announced to that peer again, which it ignores.
  */
 export const MAX_KNOWN_INVENTORY = 10_000;
-/**
- * Bytes of received messages waiting in one peer's queue before it is cut off (Core's -maxreceivebuffer).
- * This is the memory the queue really holds: bulky bodies (tx, block) wait as their raw frames and are
- * decoded only when their turn comes (a decoded tx is ~7x its 146 wire bytes); the rest is small.
- */
-export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
-/**
- * What one queued item costs beyond its frame bytes (the frame's own object, the queue's promise and
- * closure): measured at several hundred bytes, counted as 1 KiB, so a flood of 146-byte txs is bounded
- * by what it really holds, not by its wire size (issue #7: 276 MB RSS from one peer before).
- */
-export const QUEUED_ITEM_OVERHEAD = 1024;
 
 export type PeerState = 'handshaking' | 'established' | 'closed';
-
-/** What we present to peers; `best` and `listenPort` are read when the hello is sent. */
-export interface LocalNode {
-  chainId: number;
-  genesisHash: Uint8Array;
-  nodeId: Uint8Array;
-  /** Hex of nodeId. */
-  nodeIdHex: string;
-  privateKey: Uint8Array;
-  userAgent: string;
-  listenPort(): number;
-  /** IPs we announce as ours (--external-address, or one several peers agree on): accepted in hello.observed. */
-  externalIps?(): Uint8Array[];
-  best(): { height: number; work: bigint; hash: Uint8Array };
-}
 
 export interface MessageSink {
   /** Control messages, handled synchronously as they arrive. */
@@ -132,9 +112,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private banned = false;
   private readonly challenge: Uint8Array;
   private proofReceived = false;
-  private queue: Promise<void> = Promise.resolve();
-  private queuedBytes = 0;
-  private ping: { nonce: bigint; sentAt: number; ticks: number } | undefined;
+  private readonly queue: ReceiveQueue<Message | Uint8Array>;
+  private readonly pings: PingTracker;
   private log: Log;
 
   constructor(
@@ -151,6 +130,16 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.challenge = o.randomBytes(32);
     this.limits = new RateLimiter<RateFamily>(PEER_RATE_LIMITS, o.clock);
     this.log = o.log.child({ peer: this.label });
+    this.pings = new PingTracker(o.clock, o.randomBytes);
+    this.queue = new ReceiveQueue<Message | Uint8Array>({
+      maxBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+      isOpen: () => this.conn.isOpen,
+      process: (item) => {
+        const msg = item instanceof Uint8Array ? this.decodeQueued(item) : item;
+        return msg ? this.o.sink.queued(this, msg) : undefined;
+      },
+      onError: (e, item) => this.onHandlerError(e, item instanceof Uint8Array ? undefined : item),
+    });
   }
 
   /** "nodeId-prefix@host:port" for logs. */
@@ -167,24 +156,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.conn.on('frame', (f) => this.onFrame(f));
     this.conn.on('close', (info) => this.onClose(info));
     this.conn.start();
-    const best = this.o.local.best();
-    this.ownHello = {
-      type: 'hello',
-      protocolVersion: PROTOCOL_VERSION,
-      chainId: this.o.local.chainId,
-      genesisHash: this.o.local.genesisHash,
-      nodeId: this.o.local.nodeId,
-      challenge: this.challenge,
-      listenPort: this.o.local.listenPort(),
-      bestHeight: best.height,
-      bestWork: best.work,
-      bestHash: best.hash,
-      userAgent: this.o.local.userAgent,
-      timestamp: this.o.clock(),
-      // Where we see the peer's socket: binds the transcript to this connection.
-      observedIp: parseIp(this.conn.remoteAddress) ?? new Uint8Array(16),
-      observedPort: this.conn.remotePort,
-    };
+    this.ownHello = makeHello(this.o.local, this.challenge, this.o.clock, { address: this.conn.remoteAddress, port: this.conn.remotePort });
     this.send(this.ownHello);
   }
 
@@ -245,26 +217,18 @@ export class Peer extends EventEmitter<PeerEvents> {
    * missed tick. Returns false once `maxMissed` ticks passed without the pong.
    */
   pingTick(maxMissed: number): boolean {
-    if (this.ping) {
-      this.ping.ticks++;
-      return this.ping.ticks < maxMissed;
-    }
-    const nonce = bytesToU64(this.o.randomBytes(8));
-    this.ping = { nonce, sentAt: this.o.clock(), ticks: 0 };
-    this.send({ type: 'ping', nonce });
-    return true;
+    return this.pings.tick(maxMissed, (nonce) => this.send({ type: 'ping', nonce }));
   }
 
   /** A pong: the answer to our outstanding ping sets the latency; any other nonce is ignored. */
   onPong(nonce: bigint): void {
-    if (!this.ping || this.ping.nonce !== nonce) return;
-    this.latencyMs = Math.max(0, this.o.clock() - this.ping.sentAt);
-    this.ping = undefined;
+    const latencyMs = this.pings.pong(nonce);
+    if (latencyMs !== undefined) this.latencyMs = latencyMs;
   }
 
   /** Resolves when every queued message has been handled (or skipped because the peer closed). */
   drained(): Promise<void> {
-    return this.queue;
+    return this.queue.drained();
   }
 
   /** The peer said why it is leaving (untrusted text, sanitized). */
@@ -312,29 +276,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private enqueue(item: Message | Uint8Array, size: number): void {
-    const max = this.o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
-    size += QUEUED_ITEM_OVERHEAD;
-    if (this.queuedBytes + size > max) {
+    if (!this.queue.push(item, size)) {
       // We are slower than the peer is sending: not its fault (no penalty), but memory must stay bounded.
-      this.log.warn({ queuedBytes: this.queuedBytes }, 'receive queue full');
+      this.log.warn({ queuedBytes: this.queue.bytes }, 'receive queue full');
       this.disconnect('receive-queue-full', CloseCode.tryAgainLater);
-      return;
     }
-    this.queuedBytes += size;
-    this.queue = this.queue.then(async () => {
-      try {
-        // Yield to the event loop between messages: a flood that is refused without any I/O would
-        // otherwise be processed in one run of microtasks and starve RPC and the other peers.
-        await yieldToEventLoop();
-        if (!this.conn.isOpen) return;
-        const msg = item instanceof Uint8Array ? this.decodeQueued(item) : item;
-        if (msg) await this.o.sink.queued(this, msg);
-      } catch (e) {
-        this.onHandlerError(e, item instanceof Uint8Array ? undefined : item);
-      } finally {
-        this.queuedBytes -= size;
-      }
-    });
   }
 
   /** A body frame decoded at its turn; a malformed one costs what it would have cost on arrival. */
@@ -420,7 +366,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private onClose(info: { code: number; reason: string; byUs: boolean }): void {
     const wasEstablished = this.state === 'established';
     this.state = 'closed';
-    this.ping = undefined;
+    this.pings.clear();
     // A transport-level violation (oversized or text frame) after the handshake is the peer's fault.
     const penalty = info.byUs ? transportPenalty(info.reason) : undefined;
     if (penalty && wasEstablished && !this.banned) {
@@ -436,14 +382,4 @@ export class Peer extends EventEmitter<PeerEvents> {
       : (this.peerReason ?? (printable(info.reason) || 'closed-by-peer'));
     this.emit('close', { reason, code: info.code, byUs: info.byUs });
   }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
-}
-
-function bytesToU64(b: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(b[i] ?? 0);
-  return v;
 }
