@@ -94,6 +94,13 @@ async function edgesFromGetPeers(t: Testnet): Promise<string[]> {
 const pageEdges = () => page.evaluate(() => (globalThis as any).dashboard.graph.edges().map((e: any) => e.id().slice(1)).sort() as string[]);
 const pageHeight = () => page.evaluate(() => Math.max(-1, ...(globalThis as any).dashboard.snapshot.nodes.map((n: any) => n.height ?? -1)) as number);
 
+/**
+ * Clicks a button of the node table inside the page, in one step: the table is re-rendered on every
+ * update (innerHTML), so puppeteer's page.click (find, then move the mouse, then click) can hold an
+ * element that was replaced in between ("Node is detached from document").
+ */
+const clickNow = (selector: string) => page.$eval(selector, (b) => (b as any).click());
+
 test('dashboard in headless Chromium: 4 nodes, the getPeers edges, a new block, a killed node dead, stop/start buttons', { skip, timeout: 60_000 }, async () => {
   const t = net!;
   const res = await page.goto(dash!.url, { waitUntil: 'load' });
@@ -132,10 +139,10 @@ test('dashboard in headless Chromium: 4 nodes, the getPeers edges, a new block, 
   // The stop/start buttons go through the launcher's own process handles.
   const other = t.nodes[1]!;
   const rowState = (i: number) => page.$eval(`#nodes tr[data-index="${i}"]`, (tr) => tr.getAttribute('data-state'));
-  await page.click(`#nodes tr[data-index="${other.index}"] button[data-act="stop"]`);
+  await clickNow(`#nodes tr[data-index="${other.index}"] button[data-act="stop"]`);
   await waitFor(async () => (await rowState(other.index)) === 'dead', 15_000, 'the stopped node to show dead', 100);
   assert.notEqual(other.process.exitCode, null, 'the node process exited');
-  await page.click(`#nodes tr[data-index="${other.index}"] button[data-act="start"]`);
+  await clickNow(`#nodes tr[data-index="${other.index}"] button[data-act="start"]`);
   await waitFor(async () => (await rowState(other.index)) === 'alive', 20_000, 'the restarted node to answer', 100);
 
   await mkdir(OUT, { recursive: true });
@@ -153,7 +160,7 @@ test('dashboard split/heal buttons: the sides drop each other and fork, heal rec
   // The first test killed node3: start it again from its button, so all four take part.
   for (const n of t.nodes)
     if ((await rowState(n.index)) === 'dead') {
-      await page.click(`#nodes tr[data-index="${n.index}"] button[data-act="start"]`);
+      await clickNow(`#nodes tr[data-index="${n.index}"] button[data-act="start"]`);
       await waitFor(async () => (await rowState(n.index)) === 'alive', 20_000, `node${n.index} to answer again`, 100);
     }
   await waitFor(async () => (await page.$eval('#groups', (x) => (x as any).value)) === '1,2 | 3,4', 5_000, 'the default sides 1,2 | 3,4', 100);
