@@ -3,25 +3,26 @@
  * getInfo and getPeers (and every few polls scrapes its /metrics), follows new tips back through
  * getBlock into a shared block tree, and turns the differences between polls into events (a node
  * exited or stopped answering, a reorg of depth d, a ban with its reason). The result is one JSON
- * snapshot per poll, pushed to the browser by server.ts.
+ * snapshot per poll (its shape in snapshot.ts), pushed to the browser by server.ts.
  *
  * Bounds: one poll in flight at a time; each RPC call times out; the block tree keeps at most
- * MAX_BLOCKS blocks (the lowest heights are evicted first); at most MAX_WALK blocks are fetched per
- * node per poll; the event list keeps the newest MAX_EVENTS. Imports only the RPC client and the
- * metrics parser: the node does not depend on the dashboard, and the dashboard only talks to nodes
- * over their public RPC.
+ * MAX_BLOCKS blocks (the lowest heights are evicted first, block-tree.ts); at most MAX_WALK blocks are
+ * fetched per node per poll; the event list keeps the newest MAX_EVENTS. Imports only the RPC client,
+ * the metrics parser and its own folder's pure parts: the node does not depend on the dashboard, and
+ * the dashboard only talks to nodes over their public RPC.
  */
 import { EventEmitter } from 'node:events';
 import { rpcCall } from '../rpc/client.js';
 import { parseExposition, sumOf } from './prom-text.js';
 import { InfoJson } from '../rpc/format.js';
+import { BlockTree, evictLowest, forkPoint, MAX_BLOCKS, treeView } from './block-tree.js';
+import { EdgeView, EventView, NodeView, Snapshot } from './snapshot.js';
 
-export const MAX_BLOCKS = 1000;
+export { MAX_BLOCKS, TREE_WINDOW } from './block-tree.js';
+export type { BlockView, EdgeView, EventView, NodeState, NodeView, Snapshot, SpreadView } from './snapshot.js';
+
 export const MAX_EVENTS = 200;
-/** Heights shown in the block tree, counted down from the best tip. */
-export const TREE_WINDOW = 50;
 const MAX_WALK = 120;
-const SPREAD_BLOCKS = 8;
 
 /** One node as the launcher knows it. `exited()` says why the process is gone, if it is. */
 export interface DashboardNodeSource {
@@ -31,82 +32,6 @@ export interface DashboardNodeSource {
   miner: boolean;
   seed: boolean;
   exited(): string | undefined;
-}
-
-export type NodeState = 'alive' | 'dead' | 'no-answer' | 'starting';
-
-export interface NodeView {
-  index: number;
-  p2p: string;
-  rpc: string;
-  miner: boolean;
-  seed: boolean;
-  state: NodeState;
-  nodeId: string | null;
-  height: number | null;
-  tip: string | null;
-  peers: number | null;
-  mempool: number | null;
-  syncing: boolean | null;
-  /** Peers banned since the node started (from /metrics). */
-  bans: number | null;
-}
-
-export interface EdgeView {
-  /** "dialer-listener" by node index. */
-  id: string;
-  from: number;
-  to: number;
-  latencyMs: number | null;
-}
-
-export interface BlockView {
-  hash: string;
-  prev: string;
-  height: number;
-  txs: number;
-  timestamp: number;
-  main: boolean;
-  /** Indexes of the nodes whose tip this block is. */
-  tips: number[];
-}
-
-export interface SpreadView {
-  hash: string;
-  height: number;
-  /** Per node (in node order): ms after the first node was seen with the block, null if not yet. */
-  delays: (number | null)[];
-}
-
-export interface EventView {
-  at: number;
-  kind: 'exit' | 'no-answer' | 'back' | 'reorg' | 'ban' | 'control' | 'error';
-  text: string;
-}
-
-export interface Snapshot {
-  at: number;
-  pollMs: number;
-  nodes: NodeView[];
-  edges: EdgeView[];
-  blocks: BlockView[];
-  spread: SpreadView[];
-  /** Per main-chain block in the window: seconds since its parent and its transactions per second. */
-  series: { height: number; blockTimeS: number; txPerS: number }[];
-  events: EventView[];
-  controls: boolean;
-  /** The split the dashboard made (node indexes per side), null when the network is whole. */
-  partition: number[][] | null;
-}
-
-interface BlockRec {
-  hash: string;
-  prev: string;
-  height: number;
-  txs: number;
-  timestamp: number;
-  /** node index -> when the dashboard first saw the node holding it (-1: before the dashboard started). */
-  seen: Map<number, number>;
 }
 
 interface NodeTrack {
@@ -144,7 +69,7 @@ export interface CollectorOptions {
 }
 
 export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
-  private readonly blocks = new Map<string, BlockRec>();
+  private readonly blocks: BlockTree = new Map();
   private readonly tracks = new Map<number, NodeTrack>();
   private readonly events: EventView[] = [];
   private edges: EdgeView[] = [];
@@ -220,7 +145,7 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
       }
     }
     this.edges = [...edges.values()].sort((a, b) => a.from - b.from || a.to - b.to);
-    this.evict();
+    evictLowest(this.blocks, this.o.maxBlocks ?? MAX_BLOCKS);
     this.last = this.build(sources);
     this.emit('snapshot', this.last);
     return this.last;
@@ -284,24 +209,12 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
       hash = b.prev;
     }
     const old = t.lastTip ? this.blocks.get(t.lastTip) : undefined;
-    const fork = old && this.forkPoint(old, this.blocks.get(tip)!);
+    const fork = old && forkPoint(this.blocks, old, this.blocks.get(tip)!);
     if (old && fork && fork.hash !== old.hash) {
       const depth = old.height - fork.height;
       this.note('reorg', `node${s.index} reorg of depth ${depth} at height ${fork.height}: ${old.hash.slice(0, 8)} -> ${tip.slice(0, 8)}`);
     }
     t.lastTip = tip;
-  }
-
-  /** The common ancestor of two known blocks, or undefined when the tree does not reach it. */
-  private forkPoint(a: BlockRec, b: BlockRec): BlockRec | undefined {
-    let x: BlockRec | undefined = a;
-    let y: BlockRec | undefined = b;
-    for (let i = 0; x && y && i < 2 * MAX_BLOCKS; i++) {
-      if (x.hash === y.hash) return x;
-      if (x.height >= y.height) x = this.blocks.get(x.prev);
-      else y = this.blocks.get(y.prev);
-    }
-    return undefined;
   }
 
   private async scrapeMetrics(s: DashboardNodeSource, t: NodeTrack, timeout: number): Promise<void> {
@@ -330,14 +243,6 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
     t.view.bans = sumOf(e, 'minichain_peer_bans_total');
   }
 
-  /** Drops the lowest blocks beyond the cap (they are far below every tip the page shows). */
-  private evict(): void {
-    const max = this.o.maxBlocks ?? MAX_BLOCKS;
-    if (this.blocks.size <= max) return;
-    const sorted = [...this.blocks.values()].sort((a, b) => a.height - b.height);
-    for (const b of sorted.slice(0, this.blocks.size - max)) this.blocks.delete(b.hash);
-  }
-
   /** How much the collector holds (for tests and logs). */
   get sizes(): { blocks: number; events: number } {
     return { blocks: this.blocks.size, events: this.events.length };
@@ -345,38 +250,7 @@ export class Collector extends EventEmitter<{ snapshot: [Snapshot] }> {
 
   private build(sources: DashboardNodeSource[]): Snapshot {
     const views = sources.map((s) => this.tracks.get(s.index)!.view);
-    // The best tip: the highest any answering node holds (ties: held by more nodes).
-    const tipCount = new Map<string, number>();
-    for (const v of views) if (v.state === 'alive' && v.tip) tipCount.set(v.tip, (tipCount.get(v.tip) ?? 0) + 1);
-    let best: BlockRec | undefined;
-    for (const [h, n] of tipCount) {
-      const b = this.blocks.get(h);
-      if (b && (!best || b.height > best.height || (b.height === best.height && n > (tipCount.get(best.hash) ?? 0)))) best = b;
-    }
-    const main = new Set<string>();
-    for (let b = best, i = 0; b && i < MAX_BLOCKS; b = this.blocks.get(b.prev), i++) main.add(b.hash);
-    const top = best?.height ?? 0;
-    const low = Math.max(0, top - TREE_WINDOW + 1);
-    const tipsOf = new Map<string, number[]>();
-    for (const v of views) if (v.tip && v.state !== 'dead') tipsOf.set(v.tip, [...(tipsOf.get(v.tip) ?? []), v.index]);
-    const inWindow = [...this.blocks.values()].filter((b) => b.height >= low).sort((a, b) => a.height - b.height || (a.hash < b.hash ? -1 : 1));
-    const blocks: BlockView[] = inWindow.map((b) => ({ hash: b.hash, prev: b.prev, height: b.height, txs: b.txs, timestamp: b.timestamp, main: main.has(b.hash), tips: tipsOf.get(b.hash) ?? [] }));
-
-    const series: Snapshot['series'] = [];
-    for (const b of inWindow) {
-      const parent = this.blocks.get(b.prev);
-      // Genesis carries the network's creation time, not a block interval.
-      if (!main.has(b.hash) || !parent || parent.height === 0) continue;
-      const dt = Math.max(0.001, (b.timestamp - parent.timestamp) / 1000);
-      series.push({ height: b.height, blockTimeS: dt, txPerS: b.txs / dt });
-    }
-
-    const spread: SpreadView[] = [];
-    for (const b of inWindow.filter((x) => x.seen.size > 0 && ![...x.seen.values()].includes(-1)).slice(-SPREAD_BLOCKS)) {
-      const first = Math.min(...b.seen.values());
-      spread.push({ hash: b.hash, height: b.height, delays: sources.map((s) => (b.seen.has(s.index) ? b.seen.get(s.index)! - first : null)) });
-    }
-
+    const { blocks, series, spread } = treeView(this.blocks, views);
     return {
       at: this.clock(),
       pollMs: this.pollMs,

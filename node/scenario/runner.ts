@@ -2,8 +2,8 @@
  * The scenario runner: starts a cluster of node processes, plays a scenario's timeline (load, mining,
  * partitions, kills, clock skew, slow links, seed loss), checks invariants during the run and at the
  * end (final.ts), and returns a report (report.ts prints it). Everything goes through the nodes'
- * public RPC; faults use the test-only controls, so every node runs with --allow-faults.
- * Every wait is bounded; every process is stopped by PID in `finally`.
+ * public RPC; faults (applied by fault-injector.ts) use the test-only controls, so every node runs
+ * with --allow-faults. Every wait is bounded; every process is stopped by PID in `finally`.
  */
 import { rm } from 'node:fs/promises';
 import { devAccounts } from '../core/dev-accounts.js';
@@ -11,10 +11,10 @@ import { ChainParams } from '../core/params.js';
 import { BlockCache, CheckResult, checkBalancesAgree, checkNodeLedger, NodeLedger } from './checks.js';
 import { Cluster, ClusterNode } from './cluster.js';
 import { expectAccepted, expectHeld, expectRefused } from './expectations.js';
+import { FaultInjector } from './fault-injector.js';
 import { finalChecks, Figures } from './final.js';
 import { LoadGenerator } from './load.js';
 import { NodeRef, Scenario, Step } from './scenario.js';
-import { tamperAccount } from './tamper.js';
 import { seededRandom } from '../core/seeded-random.js';
 
 export interface RunOptions {
@@ -57,7 +57,9 @@ export class ScenarioRun {
   readonly load: LoadGenerator;
   readonly results: CheckResult[] = [];
   readonly random: () => number;
-  readonly kills = new Map<number, number[]>();
+  private readonly faults: FaultInjector;
+  /** node index -> times the scenario killed it (the fault injector's record). */
+  readonly kills: Map<number, number[]>;
   readonly convergeMs: number[] = [];
   readonly rssMaxMb = new Map<number, number>();
   readonly seedCount: number;
@@ -66,12 +68,8 @@ export class ScenarioRun {
   blocksMined = 0;
   /** Blocks fetched for chain walks, shared by every check of the run. */
   readonly blockCache = new BlockCache();
-  private groups: number[][] | undefined;
   /** [from, to] times while a partition held: block spreads then measure the partition, not propagation. */
-  readonly partitionWindows: [number, number][] = [];
-  private linkFault: { delayMs: number; jitterMs: number; dropPerMinute: number } | undefined;
-  private lastKilled: ClusterNode | undefined;
-  private lastFaultAt = Date.now();
+  readonly partitionWindows: [number, number][];
   private mineTimer: NodeJS.Timeout | undefined;
   private minePaused = false;
   private readonly mining = new Set<Promise<unknown>>();
@@ -89,6 +87,9 @@ export class ScenarioRun {
     const dev = params.devAccounts;
     const accounts = dev ? devAccounts(dev.count, dev.seed) : [];
     this.load = new LoadGenerator(this.cluster, accounts, params.chainId, params.minFee, this.random);
+    this.faults = new FaultInjector({ cluster: this.cluster, params, seedCount: this.seedCount, pick: (xs) => this.pick(xs), say: (line) => this.say(line) });
+    this.kills = this.faults.kills;
+    this.partitionWindows = this.faults.partitionWindows;
   }
 
   private say(line: string): void {
@@ -147,8 +148,8 @@ export class ScenarioRun {
   private resolve(ref: NodeRef): ClusterNode {
     if (ref === 'last') return this.cluster.nodes[this.cluster.nodes.length - 1]!;
     if (ref === 'killed') {
-      if (!this.lastKilled) throw new Error('"killed": no node was killed yet');
-      return this.lastKilled;
+      if (!this.faults.lastKilled) throw new Error('"killed": no node was killed yet');
+      return this.faults.lastKilled;
     }
     if (ref === 'random') return this.pick(this.cluster.live());
     return this.cluster.node(ref);
@@ -170,24 +171,24 @@ export class ScenarioRun {
       case 'wait':
         return sleep(this.ms(s.ms));
       case 'partition':
-        return this.partition(s.split);
+        return this.faults.partition(s.split);
       case 'heal':
-        return this.heal();
+        return this.faults.heal();
       case 'kill':
-        return this.kill(this.resolve(s.node));
+        return this.faults.kill(this.resolve(s.node));
       case 'restart':
-        return this.restart(this.resolve(s.node));
+        return this.faults.restart(this.resolve(s.node));
       case 'churn':
-        return this.churn(this.ms(s.everyMs), this.ms(s.forMs), this.ms(s.downMs ?? s.everyMs / 2));
+        return this.faults.churn(this.ms(s.everyMs), this.ms(s.forMs), this.ms(s.downMs ?? s.everyMs / 2));
       case 'skew':
-        return this.skew(this.resolve(s.node), s.offsetMs);
+        return this.faults.skew(this.resolve(s.node), s.offsetMs);
       case 'slow-links':
-        return this.slowLinks({ delayMs: s.delayMs, jitterMs: s.jitterMs, dropPerMinute: s.dropPerMinute });
+        return this.faults.slowLinks({ delayMs: s.delayMs, jitterMs: s.jitterMs, dropPerMinute: s.dropPerMinute });
       case 'stop-seeds':
-        for (const n of this.cluster.nodes.slice(0, this.seedCount)) await this.kill(n);
+        for (const n of this.cluster.nodes.slice(0, this.seedCount)) await this.faults.kill(n);
         return;
       case 'add-node':
-        return this.addNode();
+        return this.faults.addNode();
       case 'converge':
         await this.converge(this.cluster.live(), 'converged');
         return;
@@ -198,7 +199,7 @@ export class ScenarioRun {
       case 'expect-held':
         return expectHeld(this, this.resolve(s.node));
       case 'tamper':
-        return this.tamper(this.resolve(s.node), s.account, BigInt(s.amount), s.nonce === undefined ? undefined : BigInt(s.nonce));
+        return this.faults.tamper(this.resolve(s.node), s.account, BigInt(s.amount), s.nonce === undefined ? undefined : BigInt(s.nonce));
       case 'send':
         return this.load.sendOne(this.resolve(s.node), s.account);
       case 'generate':
@@ -235,7 +236,7 @@ export class ScenarioRun {
   private mineTick(): void {
     if (this.minePaused || this.mining.size > 0) return;
     const live = this.cluster.live();
-    const groups = this.groups ? this.groups.map((g) => live.filter((n) => g.includes(n.index))) : [live];
+    const groups = this.faults.groups ? this.faults.groups.map((g) => live.filter((n) => g.includes(n.index))) : [live];
     for (const g of groups) if (g.length > 0) this.generate(this.pick(g), 1).catch(() => {});
   }
 
@@ -250,97 +251,6 @@ export class ScenarioRun {
     } finally {
       this.mining.delete(p);
     }
-  }
-
-  private async partition(split: number[]): Promise<void> {
-    const live = this.cluster.live();
-    const total = split.reduce((a, b) => a + b, 0);
-    const groups: number[][] = [];
-    let at = 0;
-    split.forEach((w, i) => {
-      const size = i === split.length - 1 ? live.length - at : Math.max(1, Math.round((w / total) * live.length));
-      groups.push(live.slice(at, at + size).map((n) => n.index));
-      at += size;
-    });
-    this.groups = groups.filter((g) => g.length > 0);
-    this.partitionWindows.push([Date.now(), Number.MAX_SAFE_INTEGER]);
-    this.say(`partition ${this.groups.map((g) => g.join(',')).join(' | ')}`);
-    await Promise.all(live.map((n) => this.applyFilter(n)));
-    this.lastFaultAt = Date.now();
-  }
-
-  private applyFilter(n: ClusterNode): Promise<unknown> {
-    const mine = this.groups?.find((g) => g.includes(n.index));
-    const deny = mine ? this.cluster.nodes.filter((m) => !mine.includes(m.index) && m.nodeId).map((m) => m.nodeId) : [];
-    return this.cluster.rpc(n, 'setPeerFilter', [{ deny }]);
-  }
-
-  private async heal(): Promise<void> {
-    this.groups = undefined;
-    const w = this.partitionWindows[this.partitionWindows.length - 1];
-    if (w) w[1] = Date.now();
-    await Promise.all(this.cluster.live().map((n) => this.applyFilter(n)));
-    this.lastFaultAt = Date.now();
-  }
-
-  private async kill(n: ClusterNode): Promise<void> {
-    this.kills.set(n.index, [...(this.kills.get(n.index) ?? []), Date.now()]);
-    await this.cluster.kill(n);
-    this.lastKilled = n;
-    this.lastFaultAt = Date.now();
-  }
-
-  private async restart(n: ClusterNode): Promise<void> {
-    await this.cluster.start(n);
-    if (this.groups) await this.applyFilter(n);
-    if (this.linkFault) await this.cluster.rpc(n, 'setLinkFault', [this.linkFault]);
-    this.lastFaultAt = Date.now();
-  }
-
-  private async churn(everyMs: number, forMs: number, downMs: number): Promise<void> {
-    const end = Date.now() + forMs;
-    let rounds = 0;
-    while (Date.now() < end && rounds++ < 1000) {
-      const began = Date.now();
-      const candidates = this.cluster.live().filter((n) => n.index > this.seedCount);
-      if (candidates.length === 0) break;
-      const victim = this.pick(candidates);
-      this.say(`churn: kill -9 node ${victim.index}, restart in ${downMs} ms`);
-      await this.kill(victim);
-      await sleep(downMs);
-      await this.restart(victim);
-      await sleep(Math.max(0, everyMs - (Date.now() - began)));
-    }
-  }
-
-  private async skew(n: ClusterNode, offsetMs: number): Promise<void> {
-    await this.cluster.rpc(n, 'setMockTime', [offsetMs === 0 ? 0 : Date.now() + offsetMs]);
-    this.lastFaultAt = Date.now();
-  }
-
-  private async slowLinks(f: { delayMs: number; jitterMs: number; dropPerMinute: number }): Promise<void> {
-    this.linkFault = f.delayMs + f.jitterMs + f.dropPerMinute > 0 ? f : undefined;
-    await Promise.all(this.cluster.live().map((n) => this.cluster.rpc(n, 'setLinkFault', [f])));
-    this.lastFaultAt = Date.now();
-  }
-
-  private async addNode(): Promise<void> {
-    const via = this.pick(this.cluster.live().filter((n) => n.index > this.seedCount));
-    const n = this.cluster.add([via.p2pUrl]);
-    this.say(`node ${n.index} joins through node ${via.index} (${via.p2pUrl}), not a seed`);
-    await this.cluster.start(n);
-    if (this.linkFault) await this.cluster.rpc(n, 'setLinkFault', [this.linkFault]);
-    this.lastFaultAt = Date.now();
-  }
-
-  private async tamper(n: ClusterNode, account: number, amount: bigint, nonce?: bigint): Promise<void> {
-    const dev = this.params.devAccounts;
-    if (!dev) throw new Error('tamper: the genesis has no dev accounts');
-    const acct = devAccounts(account + 1, dev.seed)[account]!;
-    await this.cluster.stop(n);
-    const r = await tamperAccount(n.datadir, acct.addressHash, amount, nonce);
-    this.say(`tamper: node ${n.index} ledger, dev account ${account} balance ${r.before.balance} -> ${r.after.balance}, nonce ${r.before.nonce} -> ${r.after.nonce} (outside any block)`);
-    await this.cluster.start(n);
   }
 
   /**
@@ -359,7 +269,7 @@ export class ScenarioRun {
           nodes.map((n) => this.cluster.rpc<{ height: number; tip: string }>(n, 'getInfo', [], 5000).then((i) => ({ node: n.index, height: i.height, tip: i.tip }), () => ({ node: n.index, height: -1, tip: 'unreachable' }))),
         );
         if (tips.every((t) => t.tip === tips[0]!.tip)) {
-          const since = Date.now() - this.lastFaultAt;
+          const since = Date.now() - this.faults.lastFaultAt;
           // The figure: from the converge step (which follows the fault it measures, e.g. heal) to one tip.
           if (!final) this.convergeMs.push(Date.now() - began);
           const when = final ? `at the end, after ${Date.now() - began} ms` : `in ${Date.now() - began} ms, ${since} ms after the last fault`;
