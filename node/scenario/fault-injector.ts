@@ -6,6 +6,7 @@
  * when the last fault happened (convergence is measured from it). Talks to nodes only through the
  * cluster; imports nothing of the runner.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { devAccounts } from '../core/dev-accounts.js';
 import { ChainParams } from '../core/params.js';
 import { Cluster, ClusterNode } from './cluster.js';
@@ -28,7 +29,6 @@ export interface FaultInjectorOptions {
   say: (line: string) => void;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class FaultInjector {
   /** node index -> times the scenario killed it. */

@@ -5,6 +5,7 @@
  * public RPC; faults (applied by fault-injector.ts) use the test-only controls, so every node runs
  * with --allow-faults. Every wait is bounded; every process is stopped by PID in `finally`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { rm } from 'node:fs/promises';
 import { devAccounts } from '../core/dev-accounts.js';
 import { ChainParams } from '../core/params.js';
@@ -50,7 +51,6 @@ const TIE_BREAK_MS = 1500;
 
 export { seededRandom };
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class ScenarioRun {
   readonly cluster: Cluster;
