@@ -13,13 +13,15 @@
  * PURE: no I/O, no timers, no Date.now, no Math.random; the clock and randomness are injected. Changes are
  * collected as dirty keys and handed out by `takeChanges()` for the caller to persist (see PeerTable).
  * Imports only storage/peer-layout (record types, no `level`), ./addr-policy, ./addr-check, ./addr-caps,
- * ./addr-evict, ./ban-list and core/errors.
+ * ./addr-evict, ./addr-select, ./addr-ban-stamp, ./ban-list and core/errors.
  */
 import { NodeError } from '../../core/errors.js';
 import { type AddrEntry, type BanRecord, type PeerAddr, isNodeId, peerKey } from '../../storage/peer-layout.js';
 import { AddrCaps } from './addr-caps.js';
+import { dropClaims, stampBan } from './addr-ban-stamp.js';
 import { type AddrCheck, checkAddr } from './addr-check.js';
 import { findVictim, isStampedBanned } from './addr-evict.js';
+import { pickToDial, sampleForGetaddr } from './addr-select.js';
 import { BanList } from './ban-list.js';
 import {
   ADDR_BOOK_DEFAULTS,
@@ -31,8 +33,6 @@ import {
   backoffMs,
   canonicalHost,
   isRoutableHost,
-  pickWeighted,
-  shuffleFirst,
   stripUndefined,
 } from './addr-policy.js';
 
@@ -213,7 +213,7 @@ export class AddrBook {
    */
   ban(key: string, reason: string, durationMs = DEFAULT_BAN_MS, now = this.o.clock()): BanRecord {
     const record = this.bans.ban(key, reason, durationMs, now);
-    if (isNodeId(key)) this.dropClaims(key);
+    if (isNodeId(key)) for (const claimed of dropClaims(this.entries, key)) this.dirtyEntries.add(claimed);
     this.restampMatching(key);
     return record;
   }
@@ -249,19 +249,10 @@ export class AddrBook {
    * (else from new ones, so fresh addresses are still explored), weighted down by past failures.
    */
   select(count: number, exclude: ReadonlySet<string> = new Set(), now = this.o.clock()): AddrEntry[] {
-    const tried: AddrEntry[] = [];
-    const fresh: AddrEntry[] = [];
-    for (const [key, e] of this.entries) {
-      if (exclude.has(key) || (e.nodeId !== undefined && exclude.has(e.nodeId))) continue;
-      if (this.connected.has(key) || isStampedBanned(e, now) || this.isInBackoff(e, now)) continue;
-      (e.verified || e.lastSuccess > 0 ? tried : fresh).push(e);
-    }
-    const out: AddrEntry[] = [];
-    while (out.length < count && tried.length + fresh.length > 0) {
-      const fromTried = fresh.length === 0 || (tried.length > 0 && this.o.random() < this.o.triedBias);
-      out.push(copy(pickWeighted(fromTried ? tried : fresh, this.o.random)));
-    }
-    return out;
+    const isSkipped = (key: string, e: AddrEntry): boolean =>
+      exclude.has(key) || (e.nodeId !== undefined && exclude.has(e.nodeId)) ||
+      this.connected.has(key) || isStampedBanned(e, now) || this.isInBackoff(e, now);
+    return pickToDial(this.entries, count, isSkipped, this.o.triedBias, this.o.random).map(copy);
   }
 
   /**
@@ -269,11 +260,7 @@ export class AddrBook {
    * unverified entries unseen for `sampleHorizonMs`, so we do not launder junk we were told.
    */
   sample(count: number, now = this.o.clock()): AddrEntry[] {
-    const pool = [...this.entries.values()].filter(
-      (e) => !isStampedBanned(e, now) && (e.verified || e.lastSuccess > 0 || now - e.lastSeen <= this.o.sampleHorizonMs),
-    );
-    const n = Math.max(0, Math.min(count, this.o.sampleMax, pool.length));
-    return shuffleFirst(pool, n, this.o.random).map(copy);
+    return sampleForGetaddr(this.entries.values(), count, this.o, this.o.random, now).map(copy);
   }
 
   /**
@@ -364,37 +351,9 @@ export class AddrBook {
     this.dirtyEntries.add(key);
   }
 
-  /**
-   * Copies the strongest ban on the entry's id or address onto it (or clears the stamp). A ban on a nodeId
-   * reaches only entries where our own dial proved that id (verified): an id claimed for an address is a
-   * claim, and stamping it would let a misbehaving peer get an honest node's address banned.
-   */
+  /** Brings the entry's ban stamp in step with the bans (addr-ban-stamp.ts: an id ban reaches proven ids only). */
   private restamp(e: AddrEntry): void {
-    const byAddr = this.bans.get(peerKey(e));
-    const byId = e.nodeId !== undefined && e.verified ? this.bans.get(e.nodeId) : undefined;
-    const b = byAddr && byId ? (byAddr.until >= byId.until ? byAddr : byId) : (byAddr ?? byId);
-    if (b?.until === e.bannedUntil && b?.reason === e.banReason) return;
-    if (b) {
-      e.bannedUntil = b.until;
-      e.banReason = b.reason;
-    } else {
-      delete e.bannedUntil;
-      delete e.banReason;
-    }
-    this.dirtyEntries.add(peerKey(e));
-  }
-
-  /**
-   * A banned id's claims on addresses it never proved (unverified entries) are discredited: the address
-   * stays, dialable, with no id, so a peer that claimed an honest node's address and then misbehaved
-   * cannot get that address refused (the hijack of issue #8).
-   */
-  private dropClaims(nodeId: string): void {
-    for (const [key, e] of this.entries) {
-      if (e.verified || e.nodeId !== nodeId) continue;
-      delete e.nodeId;
-      this.dirtyEntries.add(key);
-    }
+    if (stampBan(e, this.bans)) this.dirtyEntries.add(peerKey(e));
   }
 
   private restampMatching(banKey: string): void {

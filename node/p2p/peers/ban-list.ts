@@ -1,7 +1,8 @@
 /**
  * BanList: the AddrBook's bans, keyed by nodeId, "host:port" or a bare non-loopback IP (never a loopback
  * IP: a local testnet runs many honest nodes on 127.0.0.1), with expiry and the keys changed since they
- * were last handed out for persisting. Stamping bans onto address entries stays with the AddrBook.
+ * were last handed out for persisting. Stamping bans onto address entries is addr-ban-stamp.ts's job,
+ * driven by the AddrBook.
  * PURE: no I/O, no clock of its own (now is passed in). Imports only storage/peer-layout, ./addr-policy
  * and core/errors.
  */
