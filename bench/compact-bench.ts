@@ -30,6 +30,7 @@ import { encodeTx, signTx } from '../node/core/tx.js';
 import { packageRoot } from '../node/paths.js';
 import { stopProcess } from '../node/testnet/launcher.js';
 import { benchPort, benchRpc, waitUntil } from './bench-rpc.js';
+import { cpuMs as processCpuMs } from './proc-stats.js';
 
 export interface CompactBench {
   propagation5ProcP50Ms: number;
@@ -144,18 +145,6 @@ interface Delays {
   cpuMs: number[];
 }
 
-/** CPU time (user + system, all threads) a process has used, in ms; NaN where /proc is not there. */
-async function cpuMsOf(pid: number | undefined): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-/** Linux's USER_HZ (getconf CLK_TCK), the unit of /proc/<pid>/stat times. */
-const CLOCK_TICKS = 100;
 /** Pause after the last tip before CPU is read (see measure). */
 const CPU_SETTLE_MS = 500;
 
@@ -164,7 +153,7 @@ async function measure(root: string, genesis: string, compact: boolean, topology
   const delays: number[] = [];
   const fromAsk: number[] = [];
   const cpuMs: number[] = [];
-  const cpuNow = async () => (await Promise.all(procs.map((p) => cpuMsOf(p.child.pid)))).reduce((a, b) => a + b, 0);
+  const cpuNow = async () => procs.map((p) => processCpuMs(p.child.pid)).reduce((a, b) => a + b, 0);
   try {
     const [origin] = procs;
     // Warm-up: one empty block everywhere (connections and code paths hot).

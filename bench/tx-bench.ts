@@ -35,6 +35,7 @@ import { encodeTx, signTx } from '../node/core/tx.js';
 import { stopProcess } from '../node/testnet/launcher.js';
 import { packageRoot } from '../node/paths.js';
 import { benchPort, benchRpc, waitUntil } from './bench-rpc.js';
+import { cpuMs, rssMb } from './proc-stats.js';
 
 export interface TxBench {
   ingestTxPerSec: number;
@@ -56,7 +57,6 @@ const BATCH = 32;
 const P2P_BASE = benchPort(26_100);
 const RPC_BASE = benchPort(26_200);
 const CONVERGE_BOUND_MS = 2_000;
-const CLK_TCK = 100; // Linux USER_HZ
 const IDLE_SETTLE_MS = 45_000;
 const IDLE_SAMPLE_MS = 15_000;
 
@@ -87,13 +87,6 @@ async function submitAllBatched(url: string, perSender: string[][]): Promise<num
 }
 
 
-/** user + system CPU of a process in ms, from /proc/<pid>/stat. */
-function cpuMs(pid: number, tid?: number): number {
-  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-}
-
 /** CPU ms of a node process so far: its main thread, and all its threads (workers included). */
 function nodeCpu(p: Proc): { main: number; all: number; threads: Map<string, number> } {
   const threads = new Map<string, number>();
@@ -114,11 +107,6 @@ function cpuPerTx(p: Proc, from: ReturnType<typeof nodeCpu>, txs: number): strin
   if (process.env.MINICHAIN_BENCH_THREADS === '1')
     console.log([...now.threads].map(([k, v]) => `${k} ${(v - (from.threads.get(k) ?? 0)).toFixed(0)}`).filter((x) => !x.endsWith(' 0')).join(', '));
   return `main thread ${(((now.main - from.main) * 1000) / txs).toFixed(0)} us, all threads ${(((now.all - from.all) * 1000) / txs).toFixed(0)} us`;
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
 async function startProcs(root: string, genesis: string, count: number): Promise<Proc[]> {
