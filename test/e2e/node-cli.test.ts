@@ -4,7 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,34 +45,41 @@ test('an unreadable or malformed genesis file is one clear line and exit 1', asy
   assert.match(invalid.stderr, /"bits" must be a hex string/);
 });
 
+/**
+ * Starts a node process with `args` (after node's own path), collecting stdout and stderr together;
+ * killed (SIGKILL) in the file's cleanup if it is still running.
+ */
+function spawnNode(args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let text = '';
+  child.stdout!.on('data', (d) => (text += d));
+  child.stderr!.on('data', (d) => (text += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  return { child, out: () => text, exited };
+}
+
 test('SIGTERM shuts down cleanly; the datadir then refuses another genesis', { timeout: 60_000 }, async () => {
   const tmp = await makeTmpDir('minichain-cli-');
   cleanups.push(tmp.remove);
   const genesis = join(tmp.path, 'test-genesis.json');
   await writeFile(genesis, JSON.stringify(testGenesisJson()));
   const datadir = join(tmp.path, 'data');
-  const child = spawn(process.execPath, [NODE, '--datadir', datadir, '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none', '--mine', '--mine-duty', '1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  await waitFor(() => out.includes('minichain node started') || child.exitCode !== null, 30_000, 'node start');
-  assert.match(out, /"nodeId":"0[23][0-9a-f]{64}"/);
-  await waitFor(() => out.includes('mined block') || child.exitCode !== null, 30_000, 'a mined block');
+  const { child, out, exited } = spawnNode([NODE, '--datadir', datadir, '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none', '--mine', '--mine-duty', '1']);
+  await waitFor(() => out().includes('minichain node started') || child.exitCode !== null, 30_000, 'node start');
+  assert.match(out(), /"nodeId":"0[23][0-9a-f]{64}"/);
+  await waitFor(() => out().includes('mined block') || child.exitCode !== null, 30_000, 'a mined block');
   // Mining at a full core's duty never starves the event loop: RPC keeps answering, well within 2 s.
-  const rpc = /"rpc":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)![1]!;
+  const rpc = /"rpc":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out())![1]!;
   for (let i = 0; i < 20; i++) {
     const info = await rpcCall<{ height: number }>(rpc, 'getInfo', [], 2000);
     assert.ok(info.height >= 1);
   }
   child.kill('SIGTERM');
-  assert.equal(await exited, 0, out);
-  assert.match(out, /stopped cleanly/);
+  assert.equal(await exited, 0, out());
+  assert.match(out(), /stopped cleanly/);
   const other = await runCli(NODE, ['--datadir', datadir, '--port', '0', '--rpc-port', '0', '--seeds', 'none']);
   assert.equal(other.code, 1);
   assert.match(other.stderr, /belongs to another chain/);
@@ -85,16 +92,9 @@ test("Node's own flags work: --max-old-space-size reaches neither the verify nor
   await writeFile(genesis, JSON.stringify(testGenesisJson()));
   // Workers refuse per-process flags (ERR_WORKER_INVALID_EXEC_ARGV): they must start with a clean execArgv.
   const args = ['--max-old-space-size=256', NODE, '--datadir', join(tmp.path, 'data'), '--genesis', genesis, '--port', '0', '--rpc-port', '0', '--seeds', 'none', '--mine', '--mine-duty', '1'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanups.push(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  await waitFor(() => out.includes('mined block') || child.exitCode !== null, 30_000, 'a mined block');
-  assert.doesNotMatch(out, /ERR_WORKER_INVALID_EXEC_ARGV|worker error/);
+  const { child, out, exited } = spawnNode(args);
+  await waitFor(() => out().includes('mined block') || child.exitCode !== null, 30_000, 'a mined block');
+  assert.doesNotMatch(out(), /ERR_WORKER_INVALID_EXEC_ARGV|worker error/);
   child.kill('SIGTERM');
-  assert.equal(await exited, 0, out);
+  assert.equal(await exited, 0, out());
 });
