@@ -21,6 +21,7 @@ import { ProtocolContext } from '../context.js';
 import { PENALTIES, blockPenalty, txPenalty } from '../misbehavior.js';
 import { Peer } from '../peer.js';
 import { askForGap } from './nonces.js';
+import { JobsPerPeer } from '../jobs-per-peer.js';
 
 export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promise<void> {
   const id = txId(tx);
@@ -41,17 +42,12 @@ export async function handleTx(ctx: ProtocolContext, peer: Peer, tx: Tx): Promis
     ctx.log.error({ err: e, peer: peer.label, tx: hex }, 'error admitting a relayed tx; dropping the peer');
     peer.disconnect('internal-error');
   });
-  let running = admitting.get(peer);
-  if (!running) admitting.set(peer, (running = new Set()));
-  const set = running;
-  set.add(job);
-  void job.then(() => set.delete(job));
-  if (set.size >= MAX_TX_ADMISSIONS_PER_PEER) await Promise.race(set);
+  await admitting.add(peer, job);
 }
 
 /** Relayed transactions of one peer in admission at the same time (each holds one tx, 145 bytes). */
 export const MAX_TX_ADMISSIONS_PER_PEER = 256;
-const admitting = new WeakMap<Peer, Set<Promise<void>>>();
+const admitting = new JobsPerPeer(MAX_TX_ADMISSIONS_PER_PEER);
 
 async function admitRelayedTx(ctx: ProtocolContext, peer: Peer, tx: Tx, hex: string): Promise<void> {
   let v;
@@ -124,17 +120,12 @@ export async function handleBlock(ctx: ProtocolContext, peer: Peer, block: Block
     peer.disconnect('internal-error');
   });
   if (!claim.requested) return job;
-  let running = accepting.get(peer);
-  if (!running) accepting.set(peer, (running = new Set()));
-  const set = running;
-  set.add(job);
-  void job.then(() => set.delete(job));
-  if (set.size >= MAX_BLOCK_ACCEPTS_PER_PEER) await Promise.race(set);
+  await accepting.add(peer, job);
 }
 
 /** Requested blocks of one peer handed to the chain at the same time (each holds one block, <= its requests in flight). */
 export const MAX_BLOCK_ACCEPTS_PER_PEER = 8;
-const accepting = new WeakMap<Peer, Set<Promise<void>>>();
+const accepting = new JobsPerPeer(MAX_BLOCK_ACCEPTS_PER_PEER);
 
 async function acceptBody(ctx: ProtocolContext, peer: Peer, block: Block, hash: Uint8Array, hex: string, requested: boolean, checked?: CheckedBody): Promise<void> {
   let r;
@@ -181,3 +172,4 @@ function duplicate(ctx: ProtocolContext, peer: Peer, kind: 'tx' | 'block', reque
   else ctx.stats.duplicateBlockBodies++;
   if (!requested) peer.misbehave('unrequested-duplicate', PENALTIES['unrequested-duplicate'], kind);
 }
+
